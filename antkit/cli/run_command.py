@@ -1,0 +1,30 @@
+"""``antkit run``: execute a recipe and print the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from antkit.pipeline import run as run_recipe
+from antkit.progress import RichReporter
+from antkit.report.tables import target_tables
+
+
+def run(
+    recipe: Path = typer.Argument(..., help="recipe file (YAML)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder (default: runs/<recipe name>)"),
+    set_: list[str] = typer.Option([], "--set", help="override a recipe field for this run: a.b=value (repeatable)"),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="data and feature cache (default: $ANTKIT_CACHE or ~/.cache/antkit)"),
+) -> None:
+    """Pre-train, adapt every arm to every target domain, evaluate, and write the report."""
+    console = Console()
+    results = run_recipe(recipe, out, set_, reporter=RichReporter(), cache_dir=cache)
+    out = out or Path("runs") / recipe.stem
+    for table, notes in target_tables(results):
+        console.print(table)
+        for note in notes:
+            console.print(f"  {note}", highlight=False)
+    console.print(f"wrote {out}/results.json, report.md, report.png ({results.seconds:.0f} s)")

@@ -1,0 +1,112 @@
+"""Modality adaptors: frozen features -> recommendation space.
+
+``moe`` is the mixture of experts with a noisy gate used by UniSRec (Hou et al., KDD 2022) and ANT
+(Peng et al., arXiv 2309.10195): whitening experts ``W_k (dropout(x) - b_k)`` for text and images, plain
+linear experts for prices, gated by ``softmax(x W_g + N(0,1) * (softplus(x W_n) + 0.01))``.
+``linear`` is the "without the mixture" ablation: one linear layer.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+from torch import nn
+
+from antkit.components.base import Adaptor, ComponentConfig
+from antkit.model.init import STD
+from antkit.plugins import hookimpl
+
+
+class MixtureOfExpertsConfig(ComponentConfig):
+    experts: int = Field(8, ge=1, description="number of experts")
+    expert: Literal["whitening", "linear"] = Field(
+        "whitening", description="whitening: W_k(dropout(x) - b_k), no output bias; linear: W_k dropout(x) + c_k"
+    )
+    dropout: float = Field(0.2, ge=0.0, lt=1.0, description="input dropout, drawn independently for each expert")
+    noisy_gate: bool = Field(True, description="add softplus-scaled Gaussian noise to the gate logits in training")
+
+
+class MixtureOfExperts(Adaptor):
+    """Gated mixture of linear experts, each expert seeing its own dropout of the raw feature."""
+
+    name = "moe"
+    description = "mixture of whitening (or linear) experts with a noisy softmax gate (UniSRec/ANT)"
+    Config = MixtureOfExpertsConfig
+
+    def __init__(self, config: MixtureOfExpertsConfig, in_dim: int, dim: int):
+        super().__init__(config, in_dim, dim)
+        k = config.experts
+        self.weight = nn.Parameter(torch.empty(k, in_dim, dim))  # W_k, stored transposed: x @ W_k
+        whitening = config.expert == "whitening"
+        self.center = nn.Parameter(torch.empty(k, in_dim)) if whitening else None  # b_k
+        self.bias = None if whitening else nn.Parameter(torch.empty(k, dim))  # c_k
+        self.gate = nn.Parameter(torch.empty(in_dim, k))  # W_g
+        self.noise = nn.Parameter(torch.empty(in_dim, k))  # W_n
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.normal_(self.weight, std=STD)
+        for parameter in (self.center, self.bias, self.gate, self.noise):
+            if parameter is not None:
+                nn.init.zeros_(parameter)
+
+    def gates(self, x: torch.Tensor) -> torch.Tensor:
+        """Expert weights (N, K) from the raw feature ``x`` (N, in_dim)."""
+        logits = x @ self.gate
+        if self.training and self.config.noisy_gate:
+            logits = logits + torch.randn_like(logits) * (F.softplus(x @ self.noise) + 0.01)
+        return torch.softmax(logits, dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gates = self.gates(x)  # (N, K)
+        k, in_dim, dim = self.weight.shape
+        if self.training and self.config.dropout > 0:
+            # independent dropout per expert, as each reference expert owns its dropout layer
+            inputs = F.dropout(x.expand(k, *x.shape), self.config.dropout, training=True)  # (K, N, in)
+            if self.center is not None:
+                inputs = inputs - self.center[:, None, :]
+            experts = torch.bmm(inputs, self.weight)  # (K, N, dim)
+        else:
+            # one GEMM for all experts: x W_k for every k, then the per-expert constant -b_k W_k
+            experts = (x @ self.weight.permute(1, 0, 2).reshape(in_dim, k * dim)).view(-1, k, dim).transpose(0, 1)
+            if self.center is not None:
+                experts = experts - torch.bmm(self.center[:, None, :], self.weight)  # (K, 1, dim)
+        if self.bias is not None:
+            experts = experts + self.bias[:, None, :]
+        return torch.einsum("nk,knd->nd", gates, experts)
+
+
+class LinearAdaptorConfig(ComponentConfig):
+    dropout: float = Field(0.2, ge=0.0, lt=1.0, description="input dropout")
+    bias: bool = True
+
+
+class LinearAdaptor(Adaptor):
+    """One linear layer (the "without the mixture" ablation)."""
+
+    name = "linear"
+    description = "one linear layer per modality (ablation without the mixture of experts)"
+    Config = LinearAdaptorConfig
+
+    def __init__(self, config: LinearAdaptorConfig, in_dim: int, dim: int):
+        super().__init__(config, in_dim, dim)
+        self.dropout = nn.Dropout(config.dropout)
+        self.linear = nn.Linear(in_dim, dim, bias=config.bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.normal_(self.linear.weight, std=STD)
+        if self.linear.bias is not None:
+            nn.init.zeros_(self.linear.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.dropout(x))
+
+
+@hookimpl
+def register_adaptors(register):
+    register(MixtureOfExperts)
+    register(LinearAdaptor)

@@ -1,0 +1,157 @@
+"""Base classes of the pluggable component kinds.
+
+A component is a class with a ``name`` (what a recipe writes), a pydantic ``Config`` (its settings) and a
+short ``description``. Plugins hand these classes to the ``register`` callback of the hook of their kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterable
+
+import torch
+from pydantic import BaseModel, ConfigDict
+from torch import nn
+
+
+class ComponentConfig(BaseModel):
+    """Settings of one component. Unknown fields are an error, so a typo in a recipe is caught."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Component:
+    """What every component kind shares: a registered name, a config model, a description."""
+
+    kind: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[ComponentConfig]] = ComponentConfig
+
+
+class Encoder(Component):
+    """Turns raw item content of one modality into frozen feature vectors.
+
+    ``encode`` receives one value per item (``None`` or an empty list where the item lacks the modality)
+    and returns ``(features (N, dim) float32, present (N,) bool)``; absent rows must be all zero.
+    """
+
+    kind: ClassVar[str] = "encoder"
+    modality: ClassVar[str] = ""  # "text", "image" or "price"
+    per_item: ClassVar[bool] = True  # False when an item's vector depends on the other items too
+
+    def __init__(self, config: ComponentConfig):
+        self.config = config
+
+    def encode(self, values: list[Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def cache_key(self) -> str:
+        """Identifies the vectors this encoder produces: its name and settings."""
+        return f"{self.name}:{self.config.model_dump_json()}"
+
+
+class Adaptor(Component, nn.Module):
+    """Maps frozen features of one modality (N, in_dim) into the recommendation space (N, dim)."""
+
+    kind: ClassVar[str] = "adaptor"
+
+    def __init__(self, config: ComponentConfig, in_dim: int, dim: int):
+        nn.Module.__init__(self)
+        self.config = config
+        self.in_dim = in_dim
+        self.dim = dim
+
+    def reset_parameters(self) -> None:
+        raise NotImplementedError
+
+
+class Fusion(Component, nn.Module):
+    """Combines the adapted vectors of each modality, ``{modality: (N, dim)}``, into item vectors (N, dim).
+
+    An absent modality arrives as a zero row, and ``present`` says which rows are real.
+    """
+
+    kind: ClassVar[str] = "fusion"
+
+    def __init__(self, config: ComponentConfig, modalities: list[str], dim: int):
+        nn.Module.__init__(self)
+        self.config = config
+        self.modalities = list(modalities)
+        self.dim = dim
+
+    def forward(self, vectors: dict[str, torch.Tensor], present: dict[str, torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def reset_parameters(self) -> None:
+        """Re-draw trainable parameters, if any (re-learning resets the whole item side)."""
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+
+class Backbone(Component, nn.Module):
+    """Reads left-aligned item-vector sequences (B, L, dim) and returns the user state after each prefix.
+
+    Output position ``t`` may depend only on inputs ``0..t`` (causal), so one pass scores every prefix.
+    """
+
+    kind: ClassVar[str] = "backbone"
+
+    def __init__(self, config: ComponentConfig, dim: int, max_length: int):
+        nn.Module.__init__(self)
+        self.config = config
+        self.dim = dim
+        self.max_length = max_length
+
+    def forward(self, items: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sequence_modules(self) -> Iterable[nn.Module]:
+        """The layers that model the sequence: what transfer keeps and freezes."""
+        raise NotImplementedError
+
+    def position_modules(self) -> Iterable[nn.Module]:
+        """Position encodings (learned), if any: re-learning re-initialises them, fine-tuning freezes them."""
+        return ()
+
+
+class Strategy(Component):
+    """How a target-domain model starts: what it loads from pre-training, freezes and re-initialises."""
+
+    kind: ClassVar[str] = "strategy"
+    uses_pretrained: ClassVar[bool] = True
+
+    def __init__(self, config: ComponentConfig):
+        self.config = config
+
+    def prepare(self, model, pretrained: dict[str, torch.Tensor] | None) -> None:
+        """Load ``pretrained`` (a state dict, None when ``uses_pretrained`` is False) into ``model`` and set
+        which parameters train. ``model`` is an ``antkit.model.SequentialRecommender``."""
+        raise NotImplementedError
+
+
+class DataSource(Component):
+    """Provides raw domains (items with content, and interactions) by name."""
+
+    kind: ClassVar[str] = "data_source"
+
+    def __init__(self, config: ComponentConfig):
+        self.config = config
+
+    def load(self, domain: str):
+        """Return an ``antkit.data.RawDomain`` for ``domain``; raise ``DataError`` if it cannot."""
+        raise NotImplementedError
+
+    def fingerprint(self, domain: str) -> str:
+        """A string that changes whenever the raw data of ``domain`` would change (for the cache)."""
+        return f"{self.name}:{self.config.model_dump_json()}:{domain}"
+
+
+KINDS: dict[str, type[Component]] = {
+    "encoder": Encoder,
+    "adaptor": Adaptor,
+    "fusion": Fusion,
+    "backbone": Backbone,
+    "strategy": Strategy,
+    "data_source": DataSource,
+}

@@ -1,0 +1,81 @@
+"""Processed domains cached on disk with ``datasets``, keyed by the source's fingerprint and the settings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import datasets
+import numpy as np
+
+from antkit.components.base import DataSource
+from antkit.data.domain import Domain
+from antkit.data.processing import process
+from antkit.errors import DataError
+
+FORMAT = 1  # bump when the stored layout or the processing changes
+datasets.disable_progress_bars()
+
+
+def cache_key(source: DataSource, domain: str, min_interactions: int) -> str:
+    text = json.dumps([FORMAT, source.fingerprint(domain), min_interactions])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def prepared_domain(source: DataSource, domain: str, min_interactions: int, cache_dir: Path) -> Domain:
+    """The processed ``domain``, from the cache when its key matches, else loaded, processed and cached."""
+    folder = Path(cache_dir) / "domains" / f"{domain}-{cache_key(source, domain, min_interactions)}"
+    if (folder / "stats.json").exists():
+        return load_domain(folder, domain)
+    processed = process(source.load(domain), min_interactions)
+    save_domain(processed, folder)
+    return processed
+
+
+def save_domain(domain: Domain, folder: Path) -> None:
+    """Write atomically: into a temporary folder, renamed into place once complete."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    columns = {"item_id": domain.item_ids}
+    features = {"item_id": datasets.Value("string")}
+    if "text" in domain.content:
+        columns["text"] = domain.content["text"]
+        features["text"] = datasets.Value("string")
+    if "price" in domain.content:
+        columns["price"] = domain.content["price"]
+        features["price"] = datasets.Value("float64")
+    if "images" in domain.content:
+        columns["images"] = [[_image_cell(i) for i in images] for images in domain.content["images"]]
+        features["images"] = datasets.Sequence(datasets.Image(decode=False))
+    datasets.Dataset.from_dict(columns, features=datasets.Features(features)).save_to_disk(str(partial / "items"))
+    datasets.Dataset.from_dict(
+        {"user_id": domain.user_ids, "sequence": [s.tolist() for s in domain.sequences]},
+        features=datasets.Features({"user_id": datasets.Value("string"), "sequence": datasets.Sequence(datasets.Value("int64"))}),
+    ).save_to_disk(str(partial / "users"))
+    (partial / "stats.json").write_text(json.dumps(domain.stats))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(partial, folder)
+
+
+def _image_cell(reference) -> dict:
+    if isinstance(reference, (bytes, bytearray)):
+        return {"bytes": bytes(reference), "path": None}
+    if isinstance(reference, dict):
+        return reference
+    return {"bytes": None, "path": str(reference)}
+
+
+def load_domain(folder: Path, name: str) -> Domain:
+    try:
+        items = datasets.load_from_disk(str(folder / "items"))
+        users = datasets.load_from_disk(str(folder / "users"))
+        stats = json.loads((folder / "stats.json").read_text())
+    except Exception as error:
+        raise DataError(f"cached domain {folder} is unreadable ({error}); delete that folder to rebuild it") from None
+    content = {column: items[column] for column in items.column_names if column != "item_id"}
+    sequences = [np.asarray(s, dtype=np.int64) for s in users["sequence"]]
+    return Domain(name, items["item_id"], content, users["user_id"], sequences, stats)

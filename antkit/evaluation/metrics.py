@@ -1,0 +1,33 @@
+"""Full-ranking metrics: Recall@K and NDCG@K from the rank of each user's target among all items."""
+
+from __future__ import annotations
+
+import torch
+
+
+def target_ranks(scores: torch.Tensor, targets: torch.Tensor, history: torch.Tensor | None) -> torch.Tensor:
+    """0-based rank of each target among all items.
+
+    ``scores`` (U, n): column ``j`` is item ``j + 1``; ``targets`` (U,) are 1-based item ids; ``history`` (U, L)
+    are the input items (0 = padding), which are excluded from the ranking, except the target itself.
+    Ties count against the target: an item scoring the same as the target ranks above it.
+    """
+    users = torch.arange(len(targets), device=scores.device)
+    if history is not None:
+        excluded = torch.zeros(scores.shape[0], scores.shape[1] + 1, dtype=torch.bool, device=scores.device)
+        excluded.scatter_(1, history, True)
+        excluded[users, targets] = False
+        scores = scores.masked_fill(excluded[:, 1:], float("-inf"))
+    target_scores = scores[users, targets - 1]
+    return (scores >= target_scores[:, None]).sum(1) - 1
+
+
+def metric_sums(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """Sums over users of Recall@K (hit) and NDCG@K (1 / log2(rank + 2) when rank < K)."""
+    gains = 1.0 / torch.log2(ranks.double() + 2.0)
+    sums = {}
+    for k in ks:
+        hit = ranks < k
+        sums[f"recall@{k}"] = hit.double().sum()
+        sums[f"ndcg@{k}"] = torch.where(hit, gains, torch.zeros_like(gains)).sum()
+    return sums

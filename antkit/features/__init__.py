@@ -1,0 +1,1 @@
+"""Item features: frozen encoder outputs per modality, cached per item."""

@@ -1,0 +1,116 @@
+"""The sequential recommender: item side (content tower and/or item-id embedding) + sequence backbone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from antkit.components.base import Backbone
+from antkit.data.catalogue import Catalogue
+from antkit.errors import CheckpointError
+from antkit.model.init import STD
+from antkit.model.item_tower import ItemTower
+from antkit.model.losses import cosine_scores, full_softmax_loss, image_text_loss, in_batch_loss
+
+Objective = Literal["full", "in_batch"]
+
+
+@dataclass
+class Batch:
+    """Left-aligned sequences (B, L) with a target (item id, 0 = none) at each position that has one."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    lengths: torch.Tensor
+
+    def to(self, device) -> "Batch":
+        return Batch(self.inputs.to(device), self.targets.to(device), self.lengths.to(device))
+
+
+class SequentialRecommender(nn.Module):
+    """Scores next items by cosine(user state, item vector) / temperature.
+
+    Items are represented by ``item_tower`` (content: inductive), by an item-id embedding of ``id_items`` rows
+    (ID-only SASRec), or by their sum (transductive).
+    """
+
+    def __init__(self, backbone: Backbone, item_tower: ItemTower | None, id_items: int = 0, temperature: float = 0.07):
+        super().__init__()
+        if item_tower is None and not id_items:
+            raise ValueError("a recommender needs item content, item ids, or both")
+        self.backbone = backbone
+        self.item_tower = item_tower
+        self.item_ids = nn.Embedding(id_items + 1, backbone.dim, padding_idx=0) if id_items else None
+        self.temperature = temperature
+        if self.item_ids is not None:
+            nn.init.normal_(self.item_ids.weight, std=STD)
+            with torch.no_grad():
+                self.item_ids.weight[0].zero_()
+
+    def item_vectors(self, catalogue: Catalogue, ids: torch.Tensor | slice) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Vectors (N, D) of items ``ids`` (0 is the padding item: a zero vector), and the adapted vector of
+        each modality."""
+        vectors, adapted = None, {}
+        if self.item_tower is not None:
+            vectors, adapted = self.item_tower(catalogue.rows(ids))
+        if self.item_ids is not None:
+            embedded = self.item_ids.weight[ids]
+            vectors = embedded if vectors is None else vectors + embedded
+        return vectors, adapted
+
+    def item_table(self, catalogue: Catalogue) -> torch.Tensor:
+        """Vectors of every item (n+1, D), row 0 the zero padding vector; each item computed once."""
+        vectors, _ = self.item_vectors(catalogue, slice(1, None))
+        return torch.cat([vectors.new_zeros(1, vectors.shape[1]), vectors])
+
+    def user_states(self, item_vectors: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """(B, L, D) item vectors -> (B, L, D) user state after each prefix."""
+        return self.backbone(item_vectors, lengths)
+
+    def scores(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        return cosine_scores(users, items, self.temperature)
+
+    def forward(self, batch: Batch, catalogue: Catalogue, objective: Objective, image_text_weight: float = 0.0):
+        """Training loss of ``batch``: ``full`` softmax over the whole catalogue (target domain), or ``in_batch``
+        softmax plus ``image_text_weight`` x image-text loss (pre-training)."""
+        has_target = batch.targets > 0
+        if objective == "full":
+            table = self.item_table(catalogue)
+            states = self.user_states(table[batch.inputs], batch.lengths)
+            return full_softmax_loss(states[has_target], batch.targets[has_target], table, self.temperature)
+
+        needed = torch.unique(torch.cat([batch.inputs.flatten(), batch.targets.flatten()]))  # sorted ids
+        vectors, adapted = self.item_vectors(catalogue, needed)
+        states = self.user_states(vectors[torch.searchsorted(needed, batch.inputs)], batch.lengths)
+        targets = torch.searchsorted(needed, batch.targets[has_target])
+        distinct, target_index = torch.unique(targets, return_inverse=True)
+        loss = in_batch_loss(states[has_target], target_index, vectors[distinct], self.temperature)
+        if image_text_weight and "image" in adapted and "text" in adapted:
+            ids = needed[distinct]
+            loss = loss + image_text_weight * image_text_loss(
+                adapted["image"][distinct], adapted["text"][distinct],
+                catalogue.present["image"][ids], catalogue.present["text"][ids], self.temperature,
+            )
+        return loss
+
+    def load_pretrained(self, state: dict[str, torch.Tensor]) -> None:
+        """Load a pre-trained state strictly; only a target-specific item-id embedding may be missing."""
+        own = self.state_dict()
+        unexpected = sorted(set(state) - set(own))
+        missing = sorted(k for k in set(own) - set(state) if not k.startswith("item_ids."))
+        if unexpected or missing:
+            raise CheckpointError(
+                "pre-trained weights do not fit this model: "
+                + (f"missing {', '.join(missing)}" if missing else "")
+                + ("; " if missing and unexpected else "")
+                + (f"unexpected {', '.join(unexpected)}" if unexpected else "")
+            )
+        for key, tensor in state.items():
+            if own[key].shape != tensor.shape:
+                raise CheckpointError(
+                    f"pre-trained tensor '{key}' has shape {tuple(tensor.shape)}, the model expects {tuple(own[key].shape)}"
+                )
+        self.load_state_dict(state, strict=False)

@@ -1,0 +1,218 @@
+"""``antkit.run``: pre-train on the auxiliary domains, adapt every arm to every target domain, evaluate, report.
+
+Each training stage works in its own folder under the output folder; a finished stage is reused when the run
+is repeated with the same settings, and an interrupted one resumes from its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from antkit.data.catalogue import Catalogue
+from antkit.data.splits import evaluation_set, training_segments
+from antkit.data.store import prepared_domain
+from antkit.errors import AntkitError
+from antkit.evaluation.evaluate import evaluate
+from antkit.features.catalogue import build_catalogue
+from antkit.io import atomic_save, atomic_write_text
+from antkit.model.build import build_encoders, build_model
+from antkit.plugins.manager import load_registry
+from antkit.plugins.registry import Registry
+from antkit.progress import Reporter
+from antkit.recipe import load_recipe, validate_recipe
+from antkit.report.results import RunResults
+from antkit.training.distributed import Context, barrier, setup
+from antkit.training.trainer import TrainingSettings, train
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("ANTKIT_CACHE", Path.home() / ".cache" / "antkit"))
+
+
+def _fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "arm"
+
+
+class Run:
+    """One execution of a recipe (see ``run``)."""
+
+    def __init__(self, recipe, registry: Registry, out: Path, cache_dir: Path, reporter: Reporter, context: Context):
+        self.recipe, self.registry, self.out = recipe, registry, out
+        self.cache_dir, self.reporter, self.context = cache_dir, reporter, context
+        self.source = registry.build("data_source", recipe.data.source)
+        self.encoders = build_encoders(recipe, registry)
+        self.domains, self.catalogues = {}, {}
+
+    # data -----------------------------------------------------------------
+    def prepare_data(self) -> None:
+        """Process every domain and compute its features (process 0 first; the others read its cache)."""
+        names = self.recipe.data.auxiliary + self.recipe.data.targets
+        for turn in ("main", "others"):
+            if (turn == "main") == self.context.is_main:
+                for name in names:
+                    self.reporter.message(f"data: preparing domain '{name}'")
+                    domain = prepared_domain(self.source, name, self.recipe.data.min_interactions, self.cache_dir)
+                    self.domains[name] = domain
+                    self.catalogues[name] = build_catalogue(domain, self.encoders, self.cache_dir)
+            barrier(self.context)
+
+    def _settings(self, stage_recipe, image_text_weight: float = 0.0) -> TrainingSettings:
+        fields = ("epochs", "batch_size", "learning_rate", "lr_decay", "patience", "weight_decay")
+        return TrainingSettings(**{f: getattr(stage_recipe, f) for f in fields}, image_text_weight=image_text_weight)
+
+    def _validate(self, cases, catalogue: Catalogue):
+        evaluation = self.recipe.evaluation
+        return lambda model: evaluate(model, catalogue, cases, evaluation.ks, evaluation.exclude_history,
+                                      evaluation.batch_size, self.context)
+
+    # pre-training -----------------------------------------------------------
+    def pretrain(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """Train on all auxiliary domains together; returns the model state and a summary."""
+        recipe = self.recipe
+        folder = self.out / "pretrain"
+        fingerprint = _fingerprint(recipe.data.source.model_dump(), recipe.data.auxiliary, recipe.data.min_interactions,
+                                   recipe.model.model_dump(), recipe.pretrain.model_dump(), recipe.seed)
+        summary_path = folder / "summary.json"
+        if summary_path.exists():
+            summary = json.loads(summary_path.read_text())
+            if summary.get("fingerprint") == fingerprint:
+                self.reporter.message("pretrain: reusing the finished pre-training in " + str(folder))
+                return load_file(str(folder / "model.safetensors")), summary
+        names = recipe.data.auxiliary
+        catalogue, offsets = Catalogue.concat([self.catalogues[n] for n in names])
+        segments = [s for n, o in zip(names, offsets) for s in
+                    training_segments(self.domains[n].sequences, recipe.model.max_length, o)]
+        cases = {n: evaluation_set(self.domains[n].sequences, "valid", recipe.model.max_length) for n in names}
+
+        def validate(model):
+            table = model.item_table(catalogue.to(self.context.device))
+            per_domain = []
+            for name, offset in zip(names, offsets):
+                rows = table[offset + 1 : offset + 1 + self.domains[name].n_items]
+                domain_table = torch.cat([table[:1], rows])
+                per_domain.append(evaluate(model, catalogue, cases[name], recipe.evaluation.ks,
+                                           recipe.evaluation.exclude_history, recipe.evaluation.batch_size,
+                                           self.context, table=domain_table))
+            return {k: sum(m[k] for m in per_domain) / len(per_domain) for k in per_domain[0]}
+
+        torch.manual_seed(recipe.seed)
+        model = build_model(recipe, self.registry, catalogue.dims)
+        result = train(model, "in_batch", catalogue, segments,
+                       self._settings(recipe.pretrain, recipe.pretrain.image_text_weight), validate,
+                       recipe.evaluation.select_by, stage="pretrain", seed=recipe.seed,
+                       checkpoint=folder / "training.safetensors", fingerprint=fingerprint,
+                       context=self.context, reporter=self.reporter)
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        summary = {"fingerprint": fingerprint, "domains": names, "valid": result.best_metrics,
+                   "best_epoch": result.best_epoch, "epochs": result.epochs_run,
+                   "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second}
+        if self.context.is_main:
+            atomic_save(state, folder / "model.safetensors")
+            atomic_write_text(summary_path, json.dumps(summary, indent=2))
+        barrier(self.context)
+        return state, summary
+
+    # adaptation ---------------------------------------------------------------
+    def adapt(self, target: str, arm, pretrained: dict[str, torch.Tensor] | None, pretrain_id: str) -> dict:
+        """Train one arm on ``target`` and evaluate it; returns its metrics and timings."""
+        recipe = self.recipe
+        folder = self.out / target / _slug(arm.label)
+        fingerprint = _fingerprint(recipe.data.source.model_dump(), target, recipe.data.min_interactions,
+                                   recipe.model.model_dump(), recipe.adapt.model_dump(),
+                                   recipe.evaluation.model_dump(), arm.model_dump(), recipe.seed, pretrain_id)
+        result_path = folder / "result.json"
+        if result_path.exists():
+            stored = json.loads(result_path.read_text())
+            if stored.get("fingerprint") == fingerprint:
+                self.reporter.message(f"{target}/{arm.label}: reusing the finished result in {folder}")
+                return stored
+        domain, catalogue = self.domains[target], self.catalogues[target]
+        valid = evaluation_set(domain.sequences, "valid", recipe.model.max_length)
+        test = evaluation_set(domain.sequences, "test", recipe.model.max_length)
+        torch.manual_seed(recipe.seed)
+        model = build_model(recipe, self.registry, catalogue.dims, arm.items, domain.n_items)
+        strategy = self.registry.build("strategy", arm.strategy)
+        strategy.prepare(model, pretrained if strategy.uses_pretrained else None)
+        segments = training_segments(domain.sequences, recipe.model.max_length)
+        started = time.perf_counter()
+        result = train(model, "full", catalogue, segments, self._settings(recipe.adapt),
+                       self._validate(valid, catalogue), recipe.evaluation.select_by,
+                       stage=f"{target}/{arm.label}", seed=recipe.seed,
+                       checkpoint=folder / "training.safetensors", fingerprint=fingerprint,
+                       context=self.context, reporter=self.reporter)
+        ev = recipe.evaluation
+        evaluated = time.perf_counter()
+        test_metrics = evaluate(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context)
+        test_seconds = time.perf_counter() - evaluated
+        other = evaluate(model, catalogue, test, ev.ks, not ev.exclude_history, ev.batch_size, self.context)
+        stored = {
+            "fingerprint": fingerprint, "label": arm.label, "strategy": arm.strategy.name, "items": arm.items,
+            "valid": result.best_metrics, "test": test_metrics,
+            ("test_unmasked" if ev.exclude_history else "test_masked"): other,
+            "best_epoch": result.best_epoch, "epochs": result.epochs_run,
+            "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second,
+            "test_users_per_second": len(test) / max(test_seconds, 1e-9),
+            "seconds": time.perf_counter() - started,
+            "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        }
+        if self.context.is_main:
+            atomic_save({k: v.detach().cpu() for k, v in model.state_dict().items()}, folder / "model.safetensors")
+            atomic_write_text(result_path, json.dumps(stored, indent=2))
+        barrier(self.context)
+        return stored
+
+    def execute(self) -> RunResults:
+        started = time.perf_counter()
+        self.prepare_data()
+        pretrained, pretrain_summary = None, None
+        if self.recipe.needs_pretraining():
+            pretrained, pretrain_summary = self.pretrain()
+        pretrain_id = pretrain_summary["fingerprint"] if pretrain_summary else ""
+        targets = {}
+        for target in self.recipe.data.targets:
+            targets[target] = {arm.label: self.adapt(target, arm, pretrained, pretrain_id) for arm in self.recipe.arms}
+        data_summary = {
+            name: {"users": len(d.user_ids), "items": d.n_items, "interactions": d.n_interactions}
+            for name, d in self.domains.items()
+        }
+        return RunResults(self.recipe.model_dump(mode="json"), targets, pretrain_summary, data_summary,
+                          time.perf_counter() - started)
+
+
+def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, registry: Registry | None = None,
+        reporter: Reporter | None = None, cache_dir: str | Path | None = None) -> RunResults:
+    """Run a recipe (a path, a dict, or a validated recipe) and write the report into ``out``.
+
+    Returns the results (also written to ``out/results.json``, ``report.md`` and ``report.png``).
+    """
+    registry = registry or load_registry()
+    if isinstance(recipe, (str, Path)):
+        out = Path(out) if out else Path("runs") / Path(recipe).stem
+        recipe = load_recipe(recipe, registry, list(overrides))
+    elif isinstance(recipe, dict):
+        recipe = validate_recipe(recipe, registry)
+    if out is None:
+        raise AntkitError("give an output folder (out=...) for a recipe that is not a file")
+    context = setup(recipe.device)
+    reporter = reporter or Reporter()
+    out = Path(out)
+    try:
+        results = Run(recipe, registry, out, Path(cache_dir) if cache_dir else default_cache_dir(), reporter,
+                      context).execute()
+    finally:
+        reporter.close()
+    if context.is_main:
+        results.write(out)
+    return results

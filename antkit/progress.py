@@ -1,0 +1,56 @@
+"""Progress reporting of a run: silent for the API by default, rich bars for the CLI."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class Reporter:
+    """Receives the run's events; the base class ignores them."""
+
+    def message(self, text: str) -> None:
+        pass
+
+    def stage_started(self, stage: str, epochs: int) -> None:
+        pass
+
+    def epoch_done(self, stage: str, epoch: int, loss: float, metrics: dict[str, float], select_by: str) -> None:
+        pass
+
+    def stage_done(self, stage: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class RichReporter(Reporter):
+    """A live bar per training stage with its latest loss and validation score."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TextColumn("epochs"),
+            TimeElapsedColumn(), TextColumn("{task.fields[status]}"), console=self.console, transient=False,
+        )
+        self.tasks: dict[str, int] = {}
+        self.progress.start()
+
+    def message(self, text: str) -> None:
+        self.progress.console.print(text)
+
+    def stage_started(self, stage: str, epochs: int) -> None:
+        self.tasks[stage] = self.progress.add_task(stage, total=epochs, status="")
+
+    def epoch_done(self, stage, epoch, loss, metrics, select_by):
+        self.progress.update(
+            self.tasks[stage], completed=epoch + 1, status=f"loss {loss:.4f}  valid {select_by} {metrics[select_by]:.4f}"
+        )
+
+    def stage_done(self, stage: str) -> None:
+        task = self.tasks[stage]
+        self.progress.update(task, total=self.progress.tasks[task].completed)
+
+    def close(self) -> None:
+        self.progress.stop()

@@ -1,0 +1,151 @@
+"""The recipe: one run, from data to report, as typed settings (pydantic).
+
+Component fields (encoders, adaptors, fusion, backbone, strategies, data source) accept any registered
+component of their kind, chosen by ``name``: ``recipe_model(registry)`` builds the classes after plugins load,
+so a plugin's component validates exactly like a built-in.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from antkit.plugins.registry import Registry
+
+MODALITIES = ("text", "image", "price")
+METRICS = ("recall@10", "ndcg@10", "recall@50", "ndcg@50")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrainingRecipe(Strict):
+    """Optimisation of one training stage (Adam, exponential learning-rate decay, early stopping)."""
+
+    epochs: int = Field(100, ge=1, description="maximum epochs")
+    batch_size: int = Field(2048, ge=1, description="training prefixes (target positions) per step")
+    learning_rate: float = Field(1e-3, gt=0)
+    lr_decay: float = Field(0.99, gt=0, le=1, description="learning rate x this after every epoch")
+    weight_decay: float = Field(0.0, ge=0)
+    patience: int = Field(10, ge=1, description="stop after this many epochs without a better validation score")
+
+
+class PretrainRecipe(TrainingRecipe):
+    epochs: int = Field(300, ge=1)
+    lr_decay: float = Field(0.995, gt=0, le=1)
+    image_text_weight: float = Field(0.001, ge=0, description="weight of the image-text matching loss")
+
+
+class EvaluationRecipe(Strict):
+    ks: tuple[int, ...] = Field((10, 50), description="cut-offs of Recall@K and NDCG@K")
+    exclude_history: bool = Field(True, description="never rank the items of the user's input window")
+    select_by: Literal["recall@10", "ndcg@10", "recall@50", "ndcg@50"] = Field(
+        "ndcg@10", description="validation metric for early stopping and model selection"
+    )
+    batch_size: int = Field(1024, ge=1, description="users per evaluation batch")
+
+
+def _component_models(registry: Registry):
+    """Recipe classes whose component fields are unions over ``registry``'s components."""
+
+    def modality(name: str):
+        return type(
+            f"{name.capitalize()}Modality",
+            (Strict,),
+            {
+                "__annotations__": {
+                    "encoder": registry.config_type("encoder", modality=name),
+                    "adaptor": registry.config_type("adaptor"),
+                },
+                "__doc__": f"How {name} features are computed (encoder) and mapped to the model (adaptor).",
+            },
+        )
+
+    Text, Image, Price = (modality(m) for m in MODALITIES)
+
+    class Modalities(Strict):
+        """The item content the model uses; leave a modality out to drop it."""
+
+        text: Optional[Text] = None
+        image: Optional[Image] = None
+        price: Optional[Price] = None
+
+        def configured(self) -> list[str]:
+            return [m for m in MODALITIES if getattr(self, m) is not None]
+
+        @model_validator(mode="after")
+        def _not_empty(self):
+            if not self.configured():
+                raise ValueError("give at least one of text, image, price")
+            return self
+
+    class ModelRecipe(Strict):
+        dim: int = Field(256, ge=2, description="size of item vectors and user states")
+        max_length: int = Field(50, ge=1, description="input sequences keep their last max_length items")
+        temperature: float = Field(0.07, gt=0, description="scores are cosine similarity / temperature")
+        modalities: Modalities
+        fusion: registry.config_type("fusion")  # type: ignore[valid-type]
+        backbone: registry.config_type("backbone")  # type: ignore[valid-type]
+
+    class DataRecipe(Strict):
+        source: registry.config_type("data_source")  # type: ignore[valid-type]
+        auxiliary: list[str] = Field(default_factory=list, description="domains to pre-train on")
+        targets: list[str] = Field(min_length=1, description="domains to adapt to and evaluate on")
+        min_interactions: int = Field(5, ge=1, description="k of the iterative k-core filter")
+
+    class ArmRecipe(Strict):
+        """One way of training a target model, compared against the others in the report."""
+
+        label: str = Field(min_length=1, description="name of the arm in the report")
+        strategy: registry.config_type("strategy")  # type: ignore[valid-type]
+        items: Literal["content", "ids", "content+ids"] = Field(
+            "content",
+            description="content: inductive (features only); ids: ID-only SASRec; content+ids: transductive",
+        )
+
+    class Recipe(Strict):
+        """A complete antkit run: data, model, pre-training, adaptation, evaluation, and the arms to compare."""
+
+        data: DataRecipe
+        model: ModelRecipe
+        pretrain: PretrainRecipe = PretrainRecipe()
+        adapt: TrainingRecipe = TrainingRecipe()
+        evaluation: EvaluationRecipe = EvaluationRecipe()
+        arms: list[ArmRecipe] = Field(min_length=1)
+        seed: int = 0
+        device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1', ...")
+
+        @model_validator(mode="after")
+        def _consistent(self):
+            labels = [arm.label for arm in self.arms]
+            duplicates = sorted({label for label in labels if labels.count(label) > 1})
+            if duplicates:
+                raise ValueError(f"arm labels must be unique; repeated: {', '.join(duplicates)}")
+            for arm in self.arms:
+                uses_pretrained = registry.get("strategy", arm.strategy.name).uses_pretrained
+                if uses_pretrained and arm.items == "ids":
+                    raise ValueError(f"arm '{arm.label}': strategy '{arm.strategy.name}' transfers content "
+                                     "adaptors, so items must be 'content' or 'content+ids'")
+                if uses_pretrained and not self.data.auxiliary:
+                    raise ValueError(f"arm '{arm.label}' uses pre-training, but data.auxiliary is empty")
+            overlap = sorted(set(self.data.auxiliary) & set(self.data.targets))
+            if overlap:
+                raise ValueError(f"domains cannot be both auxiliary and target: {', '.join(overlap)}")
+            for k in (10, 50):
+                if k not in self.evaluation.ks:
+                    raise ValueError(f"evaluation.ks must include {k} (the report's metrics)")
+            return self
+
+        def needs_pretraining(self) -> bool:
+            return any(registry.get("strategy", a.strategy.name).uses_pretrained for a in self.arms)
+
+    return Recipe
+
+
+def recipe_model(registry: Registry) -> type[BaseModel]:
+    """The ``Recipe`` class for the components in ``registry`` (built once per registry)."""
+    if "recipe" not in registry.derived:
+        registry.derived["recipe"] = _component_models(registry)
+    return registry.derived["recipe"]

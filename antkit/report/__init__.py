@@ -1,0 +1,1 @@
+"""antkit.report"""

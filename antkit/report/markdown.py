@@ -1,0 +1,33 @@
+"""report.md: one table per target domain, the verdict and relearn's gain."""
+
+from __future__ import annotations
+
+from antkit.report.analysis import METRICS, verdict
+
+LABELS = {"recall@10": "Recall@10", "ndcg@10": "NDCG@10", "recall@50": "Recall@50", "ndcg@50": "NDCG@50"}
+
+
+def render_markdown(results) -> str:
+    protocol = "history excluded" if results.recipe["evaluation"]["exclude_history"] else "history kept"
+    lines = ["# antkit report", "",
+             f"Test metrics, full ranking over all items of each target domain ({protocol}); best in bold.", ""]
+    for target, summary in results.summaries().items():
+        arms = results.targets[target]
+        lines += [f"## {target}", "",
+                  "| arm | strategy | items | " + " | ".join(LABELS[m] for m in METRICS) + " | valid NDCG@10 | epochs | seconds |",
+                  "|---|---|---|" + "---:|" * (len(METRICS) + 3)]
+        for label, arm in arms.items():
+            cells = [f"**{arm['test'][m]:.4f}**" if summary.best[m] == label else f"{arm['test'][m]:.4f}" for m in METRICS]
+            lines.append(f"| {label} | {arm['strategy']} | {arm['items']} | " + " | ".join(cells)
+                         + f" | {arm['valid']['ndcg@10']:.4f} | {arm['epochs']} | {arm['seconds']:.1f} |")
+        lines += ["", f"- {verdict(summary)}"]
+        if summary.gains:
+            lines.append(f"- {summary.relearn} vs the best baseline: " + ", ".join(
+                f"{LABELS[m]} {summary.gains[m]:+.1%} (vs {summary.best_baseline[m]})" for m in METRICS))
+        lines.append("")
+    if results.pretrain:
+        p = results.pretrain
+        lines += [f"Pre-training on {', '.join(p['domains'])}: {p['epochs']} epochs, best epoch {p['best_epoch'] + 1}, "
+                  f"valid NDCG@10 {p['valid']['ndcg@10']:.4f}, {p['prefixes_per_second']:.0f} training prefixes/s.", ""]
+    lines.append(f"Total wall time: {results.seconds:.0f} s.")
+    return "\n".join(lines) + "\n"

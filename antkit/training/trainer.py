@@ -1,0 +1,140 @@
+"""The training loop: a plain PyTorch loop with Adam, per-epoch learning-rate decay, validation after every
+epoch, early stopping on the validation score, and a checkpoint after every epoch for resuming."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from antkit.data.catalogue import Catalogue
+from antkit.data.splits import Segment, collate, pack_batches
+from antkit.errors import CheckpointError
+from antkit.progress import Reporter
+from antkit.training.checkpoint import load_training_state, save_training_state
+from antkit.training.distributed import Context, barrier
+
+
+@dataclass
+class TrainingSettings:
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    lr_decay: float
+    patience: int
+    weight_decay: float = 0.0
+    image_text_weight: float = 0.0
+
+
+@dataclass
+class TrainingResult:
+    best_metrics: dict[str, float]
+    best_epoch: int
+    epochs_run: int
+    history: list[dict] = field(default_factory=list)
+    train_seconds: float = 0.0  # time in training steps (not validation)
+    prefixes: int = 0  # training prefixes processed, over all processes
+
+    @property
+    def prefixes_per_second(self) -> float:
+        return self.prefixes / self.train_seconds if self.train_seconds else 0.0
+
+
+def _my_batches(batches: list, context: Context) -> list:
+    """This process's share; every process gets the same number of batches (DDP needs that)."""
+    if not context.distributed:
+        return batches
+    share = max(1, len(batches) // context.world_size)
+    return [batches[(context.rank + i * context.world_size) % len(batches)] for i in range(share)]
+
+
+def train(
+    model: torch.nn.Module,
+    objective: str,
+    catalogue: Catalogue,
+    segments: list[Segment],
+    settings: TrainingSettings,
+    validate: Callable[[torch.nn.Module], dict[str, float]],
+    select_by: str,
+    *,
+    stage: str,
+    seed: int,
+    checkpoint: Path | None = None,
+    fingerprint: str = "",
+    context: Context = Context(),
+    reporter: Reporter = Reporter(),
+) -> TrainingResult:
+    """Train ``model`` in place and leave it holding its best validation state."""
+    device = context.device
+    model.to(device)
+    catalogue = catalogue.to(device)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=settings.lr_decay)
+    runner = model
+    if context.distributed:
+        runner = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+
+    result = TrainingResult({}, -1, 0)
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    best_score, stale, start = float("-inf"), 0, 0
+    if checkpoint is not None and checkpoint.exists():
+        model_state, best_state, progress = load_training_state(checkpoint, optimizer)
+        if progress.get("fingerprint") != fingerprint:
+            raise CheckpointError(f"{checkpoint} was written by a run with other settings; use another output folder")
+        model.load_state_dict(model_state)
+        schedule.last_epoch = progress["epoch"] + 1
+        start, stale, best_score = progress["epoch"] + 1, progress["stale"], progress["best_score"]
+        result = TrainingResult(progress["best_metrics"], progress["best_epoch"], start, progress["history"],
+                                progress["train_seconds"], progress["prefixes"])
+        reporter.message(f"{stage}: resuming after epoch {start}")
+
+    reporter.stage_started(stage, settings.epochs)
+    if start:
+        reporter.epoch_done(stage, start - 1, result.history[-1]["loss"], result.history[-1], select_by)
+    for epoch in range(start, settings.epochs):
+        if stale >= settings.patience:
+            break
+        model.train()
+        batches = _my_batches(pack_batches(segments, settings.batch_size, np.random.default_rng([seed, epoch])), context)
+        started, losses, prefixes = time.perf_counter(), [], 0
+        for indices in batches:
+            batch = collate(segments, indices).to(device)
+            loss = runner(batch, catalogue, objective, settings.image_text_weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            prefixes += int((batch.targets > 0).sum())
+        result.train_seconds += time.perf_counter() - started
+        result.prefixes += prefixes * context.world_size
+        schedule.step()
+
+        metrics = validate(model)
+        score = metrics[select_by]
+        loss = float(np.mean(losses)) if losses else float("nan")
+        result.history.append({"epoch": epoch, "loss": loss, **metrics})
+        result.epochs_run = epoch + 1
+        if score > best_score:
+            best_score, stale = score, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            result.best_metrics, result.best_epoch = metrics, epoch
+        else:
+            stale += 1
+        if checkpoint is not None and context.is_main:
+            progress = {
+                "epoch": epoch, "stale": stale, "best_score": best_score, "best_metrics": result.best_metrics,
+                "best_epoch": result.best_epoch, "history": result.history, "fingerprint": fingerprint,
+                "train_seconds": result.train_seconds, "prefixes": result.prefixes,
+            }
+            save_training_state(checkpoint, model.state_dict(), best_state, optimizer, progress)
+        barrier(context)
+        reporter.epoch_done(stage, epoch, loss, metrics, select_by)
+    reporter.stage_done(stage)
+    model.load_state_dict(best_state)
+    return result
