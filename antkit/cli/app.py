@@ -16,7 +16,7 @@ app.command("run")(run_command.run)
 app.command("plugins")(plugins_command.plugins)
 app.add_typer(recipe_command.app, name="recipe")
 
-error_console = Console(stderr=True)
+error_console = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 from antkit.components.base import Encoder
@@ -40,15 +40,20 @@ class FeatureStore:
         self.computed = 0  # items encoded by the last ``features`` call
 
     def _load(self) -> tuple[dict[str, int], torch.Tensor | None, torch.Tensor | None]:
+        """The stored index and tensors; an unreadable or inconsistent store counts as empty (it is rebuilt)."""
+        empty: tuple[dict[str, int], None, None] = ({}, None, None)
         if not self.path.exists():
-            return {}, None, None
+            return empty
         try:
             tensors = load_file(str(self.path))
             with safe_open(str(self.path), "pt") as handle:
-                keys = json.loads(handle.metadata()["keys"])
-        except (SafetensorError, OSError, KeyError, ValueError):
-            return {}, None, None  # an unreadable cache is rebuilt, never trusted
-        return {k: i for i, k in enumerate(keys)}, tensors["vectors"], tensors["present"]
+                keys = json.loads((handle.metadata() or {})["keys"])
+            vectors, present = tensors["vectors"], tensors["present"]
+        except Exception:  # any damage: never trust it
+            return empty
+        if not (isinstance(keys, list) and vectors.ndim == 2 and len(keys) == len(vectors) == len(present)):
+            return empty
+        return {k: i for i, k in enumerate(keys)}, vectors.float(), present.bool()
 
     def features(self, values: list) -> tuple[torch.Tensor, torch.Tensor]:
         """Vectors (N, dim) and presence (N,) for ``values``, computing only unseen contents."""

@@ -3,14 +3,20 @@
 Switches (environment):
 - ``ANTKIT_DISABLE_PLUGIN_AUTOLOAD=1``: do not load entry points (only built-ins and explicit plugins).
 - ``ANTKIT_PLUGINS=a,b``: load only these entry-point plugins.
+
+A third-party plugin that cannot be loaded (import error, unknown hook, failing hook) is recorded in
+``registry.plugins[name].error`` and left out, so commands that do not need it keep working; a recipe that
+names a component no plugin provides then gets an error that mentions it. Plugins passed explicitly (and
+built-ins) fail loudly instead.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
+import re
 from importlib.metadata import entry_points
-from types import ModuleType
 from typing import Iterable
 
 import pluggy
@@ -40,26 +46,28 @@ HOOK_KINDS = {
 }
 
 
+def builtin_name(module_name: str) -> str:
+    """``antkit.components.encoders`` -> ``antkit.encoders``: how built-in plugins are listed."""
+    return "antkit." + module_name.rsplit(".", 1)[-1]
+
+
 def load_registry(plugins: Iterable[object] = (), entry_point_plugins: bool | None = None) -> Registry:
     """A fresh registry holding the built-in components, the entry-point plugins, and ``plugins``.
 
-    Plugins whose import fails are recorded (``registry.plugins[name].error``) instead of stopping everything:
-    a recipe that needs one of their components then fails naming them. ``entry_point_plugins`` defaults to the
-    ``ANTKIT_DISABLE_PLUGIN_AUTOLOAD`` switch.
+    ``entry_point_plugins`` defaults to "yes unless ``ANTKIT_DISABLE_PLUGIN_AUTOLOAD`` is set".
     """
     manager = pluggy.PluginManager("antkit")
     manager.add_hookspecs(hookspecs)
     registry = Registry()
     for module_name in DEFAULT_PLUGINS:
-        _register(manager, registry, importlib.import_module(module_name), module_name, None)
+        _add(manager, registry, importlib.import_module(module_name), builtin_name(module_name), None)
     if entry_point_plugins is None:
         entry_point_plugins = os.environ.get("ANTKIT_DISABLE_PLUGIN_AUTOLOAD", "") in ("", "0")
     if entry_point_plugins:
         _load_entry_points(manager, registry)
     for plugin in plugins:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
-        _register(manager, registry, plugin, name, None)
-    _collect(manager, registry)
+        _add(manager, registry, plugin, name, None)
     return registry
 
 
@@ -73,32 +81,66 @@ def _load_entry_points(manager: pluggy.PluginManager, registry: Registry) -> Non
         try:
             module = entry_point.load()
         except Exception as error:  # a broken plugin must not take antkit down with it
-            registry.plugins[entry_point.name] = PluginInfo(
-                entry_point.name, distribution, f"import of {entry_point.value} failed: {type(error).__name__}: {error}"
-            )
+            problem = f"import of {entry_point.value} failed: {type(error).__name__}: {error}"
+            registry.plugins[entry_point.name] = PluginInfo(entry_point.name, distribution, problem)
             continue
-        _register(manager, registry, module, entry_point.name, distribution)
+        try:
+            _add(manager, registry, module, entry_point.name, distribution)
+        except PluginError as error:
+            registry.plugins[entry_point.name] = PluginInfo(entry_point.name, distribution, str(error))
 
 
-def _register(manager, registry: Registry, plugin: object, name: str, distribution: str | None) -> None:
+def _add(manager: pluggy.PluginManager, registry: Registry, plugin: object, name: str, distribution: str | None) -> None:
+    """Register ``plugin`` and collect its components; on any problem nothing of it stays registered."""
     if name in registry.plugins:
         raise PluginError(f"two plugins are named '{name}'")
-    manager.register(plugin, name=name)
+    try:
+        manager.register(plugin, name=name)
+        _check_hooks(manager, plugin, name)
+    except pluggy.PluginValidationError as error:
+        if manager.is_registered(plugin):
+            manager.unregister(plugin)
+        raise PluginError(f"plugin '{name}': {_describe(error)}") from None
+    except PluginError:
+        manager.unregister(plugin)
+        raise
+    before = {kind: dict(components) for kind, components in registry.components.items()}
+    try:
+        _collect(manager, registry, name, distribution)
+    except PluginError:
+        registry.components = before
+        manager.unregister(plugin)
+        raise
     registry.plugins[name] = PluginInfo(name, distribution)
 
 
-def _collect(manager: pluggy.PluginManager, registry: Registry) -> None:
-    try:
-        manager.check_pending()
-    except pluggy.PluginValidationError as error:
-        raise PluginError(f"plugin '{manager.get_name(error.plugin)}': {error}") from None
+def _check_hooks(manager: pluggy.PluginManager, plugin: object, name: str) -> None:
+    """Every ``hookimpl`` of the plugin must implement a known hook."""
+    for hook_name in dir(manager.hook):
+        hook = getattr(manager.hook, hook_name)
+        if hook_name.startswith("_") or not hasattr(hook, "get_hookimpls") or hook.has_spec():
+            continue
+        if any(impl.plugin is plugin for impl in hook.get_hookimpls()):
+            hint = difflib.get_close_matches(hook_name, HOOK_KINDS, n=1)
+            raise PluginError(
+                f"plugin '{name}' implements unknown hook '{hook_name}'"
+                + (f"; did you mean '{hint[0]}'?" if hint else f"; hooks: {', '.join(HOOK_KINDS)}")
+            )
+
+
+def _describe(error: pluggy.PluginValidationError) -> str:
+    """pluggy's message without the object reprs."""
+    return re.sub(r" <[^>]*>", "", str(error))
+
+
+def _collect(manager: pluggy.PluginManager, registry: Registry, plugin_name: str, distribution: str | None) -> None:
     for hook_name, kind in HOOK_KINDS.items():
         for impl in getattr(manager.hook, hook_name).get_hookimpls():
-            plugin_name = impl.plugin_name
-            info = registry.plugins[plugin_name]
+            if impl.plugin_name != plugin_name:
+                continue
 
-            def register(cls, _plugin=plugin_name, _dist=info.distribution, _kind=kind):
-                registry.add(_kind, cls, _plugin, _dist)
+            def register(cls, _kind=kind):
+                registry.add(_kind, cls, plugin_name, distribution)
 
             try:
                 impl.function(register=register)

@@ -1,4 +1,8 @@
-"""Reading a recipe file, applying ``--set`` overrides, and explaining what is wrong with it."""
+"""Reading a recipe file, applying ``--set`` overrides, and explaining what is wrong with it.
+
+Every problem becomes one line: ``FILE, line N: dotted.field: what is wrong (what was expected)``, or
+``--set FIELD=VALUE: ...`` when an override caused it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from antkit.errors import RecipeError
 from antkit.plugins.registry import Registry
-from antkit.recipe.schema import recipe_model
+from antkit.recipe.checks import Problem, cross_checks
+from antkit.recipe.schema import MODALITIES, recipe_model
 from antkit.recipe.yaml_source import Location, line_of, load_yaml
 
 COMPONENT_FIELDS = {
@@ -26,54 +31,117 @@ def load_recipe(path: str | Path, registry: Registry, overrides: list[str] = ())
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a mapping of sections (data, model, arms, ...)")
-    overridden: dict[Location, str] = {}
-    for override in overrides:
-        location = apply_override(data, override)
-        overridden[location] = override
+    overridden = {apply_override(data, override): override for override in overrides}
     return validate_recipe(data, registry, source=str(path), lines=lines, overridden=overridden)
 
 
 def validate_recipe(data: Any, registry: Registry, source: str = "<recipe>", lines=None, overridden=None) -> BaseModel:
+    """Validate a recipe document; all its problems are reported together in one RecipeError."""
     try:
-        return recipe_model(registry).model_validate(data)
+        recipe = recipe_model(registry).model_validate(data)
+        problems = cross_checks(recipe, registry)
     except ValidationError as error:
-        messages = [_explain(e, data, source, lines or {}, overridden or {}, registry) for e in error.errors()]
-        raise RecipeError("\n".join(dict.fromkeys(messages))) from None
+        problems = _problems(error.errors(), data, registry)
+    if problems:
+        report = [_format(location, message, source, lines or {}, overridden or {}) for location, message in problems]
+        raise RecipeError("\n".join(dict.fromkeys(report)))
+    return recipe
 
 
 def apply_override(data: dict, override: str) -> Location:
     """Set one field: ``a.b.0.c=value`` (value in YAML syntax: 5, true, [a, b], {name: x})."""
     key, separator, raw = override.partition("=")
     if not separator or not key.strip():
-        raise RecipeError(f"--set {override!r}: expected FIELD=VALUE, e.g. adapt.epochs=5")
+        raise RecipeError(f"--set {override}: expected FIELD=VALUE, e.g. --set adapt.epochs=5")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
-        raise RecipeError(f"--set {override!r}: the value is not valid YAML") from None
+        raise RecipeError(f"--set {override}: the value is not valid YAML") from None
     parts: list[Any] = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
     node = data
-    for depth, part in enumerate(parts[:-1]):
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(map(str, parts[:depth])) or "the recipe"
         if isinstance(node, list):
             if not isinstance(part, int) or part >= len(node):
-                raise RecipeError(f"--set {override!r}: {'.'.join(map(str, parts[:depth]))} has no item {part}")
-            node = node[part]
-        elif isinstance(node, dict):
-            node = node.setdefault(part, {})
+                raise RecipeError(f"--set {override}: {where} has no item {part} (it has {len(node)})")
+        elif not isinstance(node, dict):
+            raise RecipeError(f"--set {override}: {where} is a value, not a section")
+        elif not last:
+            node.setdefault(part, {})
+        if last:
+            node[part] = value
         else:
-            raise RecipeError(f"--set {override!r}: {'.'.join(map(str, parts[:depth]))} is not a section")
-    last = parts[-1]
-    if isinstance(node, list):
-        if not isinstance(last, int) or last >= len(node):
-            raise RecipeError(f"--set {override!r}: no list item {last}")
-        node[last] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise RecipeError(f"--set {override!r}: {'.'.join(map(str, parts[:-1]))} is not a section")
+            node = node[part]
     return tuple(parts)
 
 
-def _written_location(data: Any, location: tuple) -> tuple:
+# explaining pydantic's errors ---------------------------------------------------
+
+
+def _problems(errors: list[dict], data, registry: Registry) -> list[Problem]:
+    problems = [_problem(error, data, registry) for error in errors]
+    # a misspelled field shows up twice (unknown + required): keep only the unknown one, which names both
+    misspelled = {loc[:-1] + (hint,) for loc, message in problems if (hint := _hint_of(message))}
+    return [(loc, msg) for loc, msg in problems if not (msg == "field required" and loc in misspelled)]
+
+
+def _hint_of(message: str) -> str | None:
+    marker = "did you mean '"
+    return message.split(marker, 1)[1].split("'", 1)[0] if marker in message else None
+
+
+def _problem(error: dict, data, registry: Registry) -> Problem:
+    location = _written_location(data, error["loc"])
+    kind = error["type"]
+    component = _component_field(location)
+    if kind == "missing":
+        return location + (error["loc"][-1],), "field required"
+    if component and kind in ("union_tag_invalid", "literal_error") and (
+        kind == "union_tag_invalid" or error["loc"][-1] == "name"
+    ):
+        return _unknown_component(data, location, component, registry)
+    if kind == "union_tag_not_found":
+        return location, f"missing 'name': which {COMPONENT_FIELDS.get(component, 'component')} to use"
+    if kind == "extra_forbidden":
+        return location, "unknown field" + _did_you_mean(recipe_model(registry), data, location)
+    message = str(error.get("ctx", {}).get("error")) if kind == "value_error" else error["msg"]
+    if "input" in error and not isinstance(error["input"], (dict, list)):
+        message += f" (got {error['input']!r})"
+    return location, message[0].lower() + message[1:]
+
+
+def _unknown_component(data, location: Location, field: str, registry: Registry) -> Problem:
+    """The message for a component name that is not registered (or registered for another modality)."""
+    index = len(location) - 1 - location[::-1].index(field)
+    location = location[: index + 1]
+    value = _value_at(data, location)
+    name = str(value.get("name") if isinstance(value, dict) else value)
+    kind = COMPONENT_FIELDS[field]
+    modality = next((m for m in location if m in MODALITIES), None) if kind == "encoder" else None
+    if modality is not None:
+        other = registry.components["encoder"].get(name)
+        choices = sorted(n for n, r in registry.components["encoder"].items() if r.cls.modality == modality)
+        if other is not None:
+            return location + ("name",), (f"'{name}' is a {other.cls.modality} encoder; {modality} encoders: "
+                                          f"{', '.join(choices)}")
+        message = registry.unknown_message("encoder", name).replace(
+            ", ".join(registry.names("encoder")), ", ".join(choices)
+        )
+        return location + ("name",), message
+    return location + ("name",), registry.unknown_message(kind, name)
+
+
+def _format(location: Location, message: str, source: str, lines, overridden) -> str:
+    field = ".".join(map(str, location)) or "recipe"
+    for written, override in overridden.items():
+        if location[: len(written)] == written:
+            return f"--set {override}: {field}: {message}"
+    line = line_of(lines, location)
+    return f"{source}{f', line {line}' if line else ''}: {field}: {message}"
+
+
+def _written_location(data: Any, location: tuple) -> Location:
     """The part of pydantic's error location that exists in the document (drops union tags)."""
     written, node = [], data
     for part in location:
@@ -87,55 +155,17 @@ def _written_location(data: Any, location: tuple) -> tuple:
     return tuple(written)
 
 
-def _explain(error: dict, data, source: str, lines, overridden, registry: Registry) -> str:
-    location = _written_location(data, error["loc"])
-    kind = error["type"]
-    field = ".".join(map(str, location)) or "recipe"
-    if kind == "missing":
-        field = ".".join(map(str, location + (error["loc"][-1],)))
-    if kind in ("union_tag_invalid", "literal_error") and _component_kind(location) and (
-        kind == "union_tag_invalid" or error["loc"][-1] == "name"
-    ):
-        name = _value_at(data, location)
-        name = name.get("name") if isinstance(name, dict) else name
-        component_kind = _component_kind(location)
-        message = registry.unknown_message(component_kind, str(name))
-        field = ".".join(map(str, location[: location.index(_component_key(location)) + 1])) + ".name"
-    elif kind == "union_tag_not_found":
-        message = f"missing 'name': which {_component_kind(location) or 'component'} to use"
-    elif kind == "extra_forbidden":
-        message = "unknown field" + _did_you_mean(recipe_model(registry), data, location)
-    else:
-        message = error["msg"]
-        if kind != "missing" and "input" in error and not isinstance(error["input"], (dict, list)):
-            message += f" (got {error['input']!r})"
-    for written, override in overridden.items():
-        if location[: len(written)] == written or written[: len(location)] == location:
-            return f"--set {override}: {field}: {message}"
-    line = line_of(lines, location)
-    where = f"{source}, line {line}" if line else source
-    return f"{where}: {field}: {message}"
+def _component_field(location: Location) -> str | None:
+    return next((part for part in reversed(location) if part in COMPONENT_FIELDS), None)
 
 
-def _component_key(location: tuple):
-    for part in reversed(location):
-        if part in COMPONENT_FIELDS:
-            return part
-    return None
-
-
-def _component_kind(location: tuple) -> str | None:
-    key = _component_key(location)
-    return COMPONENT_FIELDS.get(key) if key else None
-
-
-def _value_at(data, location):
+def _value_at(data, location: Location):
     for part in location:
         data = data[part]
     return data
 
 
-def _did_you_mean(model: type[BaseModel], data, location: tuple) -> str:
+def _did_you_mean(model: type[BaseModel], data, location: Location) -> str:
     """" (expected one of: ...; did you mean 'x'?)" for an unknown field at ``location``."""
     allowed = _fields_at(model, data, location[:-1])
     if not allowed:
@@ -144,7 +174,7 @@ def _did_you_mean(model: type[BaseModel], data, location: tuple) -> str:
     return f" (expected one of: {', '.join(allowed)}" + (f"; did you mean '{hint[0]}'?)" if hint else ")")
 
 
-def _fields_at(model: type[BaseModel], data, location: tuple) -> list[str]:
+def _fields_at(model: type[BaseModel], data, location: Location) -> list[str]:
     """Field names of the pydantic model that describes the mapping at ``location``."""
     annotation: Any = model
     for part in location:
@@ -154,7 +184,7 @@ def _fields_at(model: type[BaseModel], data, location: tuple) -> list[str]:
             return []
         if isinstance(part, int):
             continue
-        field = annotation.model_fields.get(part) if isinstance(part, str) else None
+        field = annotation.model_fields.get(part)
         if field is None:
             return []
         annotation = field.annotation

@@ -117,27 +117,6 @@ def _component_models(registry: Registry):
         seed: int = 0
         device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1', ...")
 
-        @model_validator(mode="after")
-        def _consistent(self):
-            labels = [arm.label for arm in self.arms]
-            duplicates = sorted({label for label in labels if labels.count(label) > 1})
-            if duplicates:
-                raise ValueError(f"arm labels must be unique; repeated: {', '.join(duplicates)}")
-            for arm in self.arms:
-                uses_pretrained = registry.get("strategy", arm.strategy.name).uses_pretrained
-                if uses_pretrained and arm.items == "ids":
-                    raise ValueError(f"arm '{arm.label}': strategy '{arm.strategy.name}' transfers content "
-                                     "adaptors, so items must be 'content' or 'content+ids'")
-                if uses_pretrained and not self.data.auxiliary:
-                    raise ValueError(f"arm '{arm.label}' uses pre-training, but data.auxiliary is empty")
-            overlap = sorted(set(self.data.auxiliary) & set(self.data.targets))
-            if overlap:
-                raise ValueError(f"domains cannot be both auxiliary and target: {', '.join(overlap)}")
-            for k in (10, 50):
-                if k not in self.evaluation.ks:
-                    raise ValueError(f"evaluation.ks must include {k} (the report's metrics)")
-            return self
-
         def needs_pretraining(self) -> bool:
             return any(registry.get("strategy", a.strategy.name).uses_pretrained for a in self.arms)
 

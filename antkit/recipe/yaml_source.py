@@ -18,7 +18,8 @@ def _to_python(node: yaml.Node, path: Location, lines: dict[Location, int], sour
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             if key in result:
-                raise RecipeError(f"{source}, line {key_node.start_mark.line + 1}: '{key}' is given twice")
+                field = ".".join(map(str, path + (key,)))
+                raise RecipeError(f"{source}, line {key_node.start_mark.line + 1}: {field}: given twice")
             lines[path + (key,)] = key_node.start_mark.line + 1
             result[key] = _to_python(value_node, path + (key,), lines, source)
         return result

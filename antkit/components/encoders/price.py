@@ -1,8 +1,8 @@
 """Price encoders. A missing price (None, NaN, negative) is absent: an all-zero row.
 
-- ``sinusoidal_price``: ``[sin(f_i log(1+p)), cos(f_i log(1+p))]`` with ``dim/2`` frequencies spaced
-  geometrically between ``min_frequency`` and ``max_frequency``: nearby prices get nearby vectors, at every
-  scale from cents to thousands.
+- ``sinusoidal_price``: ``[sin(f_i log(1+p)), cos(f_i log(1+p))] / sqrt(dim/2)`` (a unit vector) with
+  ``dim/2`` frequencies spaced geometrically between ``min_frequency`` and ``max_frequency``: nearby prices
+  get nearby vectors, at every scale from cents to thousands.
 - ``quantile_price``: one-hot of the price's quantile bucket among the prices of the domain being encoded
   (so "expensive for this category" looks the same in every domain).
 """

@@ -64,7 +64,8 @@ class SentenceTransformerText(Encoder):
         present = _present(values)
         rows = present.nonzero().squeeze(1).tolist()
         model = self._load()
-        features = torch.zeros(len(values), model.get_sentence_embedding_dimension())
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        features = torch.zeros(len(values), dimension())
         if rows:
             vectors = model.encode(
                 [values[i] for i in rows], batch_size=self.config.batch_size, convert_to_tensor=True,

@@ -1,0 +1,30 @@
+"""Fast inverted dropout for the large expert inputs of the mixture-of-experts adaptors.
+
+``torch.nn.functional.dropout`` draws one random number per element through the CPU generator, which costs
+about 40 ns per element on a 2-core machine: for 8 experts x 5,000 items x 1,792 feature values that is 3 s
+per step, more than all the matrix products. Here every 64-bit draw of the same (seeded, checkpointed)
+generator yields four 16-bit lanes, each compared with a threshold: the drop probability is ``p`` rounded
+to a multiple of 1/65536, and masks stay independent per element.
+"""
+
+from __future__ import annotations
+
+import torch
+
+_LANES = 4  # 16-bit lanes per 64-bit draw
+
+
+def dropout_copies(x: torch.Tensor, copies: int, p: float) -> torch.Tensor:
+    """``copies`` independently dropped-out copies of ``x`` (N, D) -> (copies, N, D), scaled by 1 / (1 - p)."""
+    shape = (copies, *x.shape)
+    count = copies * x.numel()
+    draws = torch.empty((count + _LANES - 1) // _LANES, dtype=torch.int64, device=x.device)
+    draws.random_(-(2**63), 2**63 - 1)
+    lanes = draws.view(torch.int16)[:count].view(shape)
+    threshold = -32768 + round(p * 65536)  # a lane below it (probability ~p) drops its element
+    return torch.where(lanes >= threshold, x * (1.0 / (1.0 - p)), torch.zeros((), dtype=x.dtype, device=x.device))
+
+
+def dropout_once(x: torch.Tensor, p: float) -> torch.Tensor:
+    """One dropped-out copy of ``x``, with the same fast generator."""
+    return dropout_copies(x, 1, p)[0]

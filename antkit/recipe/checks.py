@@ -1,0 +1,37 @@
+"""Checks that involve several recipe fields at once, each reported at the field to change."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from antkit.plugins.registry import Registry
+from antkit.recipe.yaml_source import Location
+
+Problem = tuple[Location, str]
+
+
+def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
+    """Problems of a recipe whose fields are each valid on their own."""
+    problems: list[Problem] = []
+    labels = [arm.label for arm in recipe.arms]
+    for index, label in enumerate(labels):
+        if label in labels[:index]:
+            problems.append((("arms", index, "label"), f"arm label '{label}' is used twice; labels must be unique"))
+    for index, arm in enumerate(recipe.arms):
+        uses_pretrained = registry.get("strategy", arm.strategy.name).uses_pretrained
+        if uses_pretrained and arm.items == "ids":
+            problems.append((("arms", index, "items"), f"strategy '{arm.strategy.name}' transfers the content item "
+                             "side, so items must be 'content' or 'content+ids', not 'ids'"))
+        if uses_pretrained and not recipe.data.auxiliary:
+            problems.append((("data", "auxiliary"), f"arm '{arm.label}' ({arm.strategy.name}) needs pre-training, "
+                             "so give at least one auxiliary domain"))
+    for domain in sorted(set(recipe.data.auxiliary) & set(recipe.data.targets)):
+        problems.append((("data", "targets"), f"'{domain}' is also an auxiliary domain; a target must be unseen"))
+    for k in (10, 50):
+        if k not in recipe.evaluation.ks:
+            problems.append((("evaluation", "ks"), f"must include {k} (the report's Recall@{k} and NDCG@{k})"))
+    try:
+        registry.build("backbone", recipe.model.backbone, recipe.model.dim, recipe.model.max_length)
+    except (ValueError, TypeError) as error:
+        problems.append((("model", "backbone"), str(error)))
+    return list(dict.fromkeys(problems))

@@ -1,0 +1,357 @@
+"""Modality adaptors: the mixture of experts (``moe``) and the single linear layer, against hand computations."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from antkit.model.dropout import dropout_copies
+import torch.nn.functional as F
+
+from antkit.components.adaptors import LinearAdaptor, MixtureOfExperts
+from antkit.components.base import Adaptor
+
+
+def make_moe(registry, in_dim=3, dim=2, **settings):
+    cls = registry.get("adaptor", "moe")
+    assert cls is MixtureOfExperts
+    return cls(cls.Config(**settings), in_dim, dim)
+
+
+def make_linear(registry, in_dim=3, dim=2, **settings):
+    cls = registry.get("adaptor", "linear")
+    assert cls is LinearAdaptor
+    return cls(cls.Config(**settings), in_dim, dim)
+
+
+def softmax_list(values):
+    top = max(values)
+    exps = [math.exp(v - top) for v in values]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+# ----------------------------------------------------------------------------------------------- construction
+
+
+def test_moe_is_an_adaptor_with_expected_shapes(registry):
+    """moe registers as an Adaptor; whitening has centres and no bias, linear has a bias and no centres."""
+    whitening = make_moe(registry, in_dim=5, dim=4, experts=3)
+    linear = make_moe(registry, in_dim=5, dim=4, experts=3, expert="linear")
+    assert isinstance(whitening, Adaptor)
+    assert whitening.weight.shape == (3, 5, 4)
+    assert whitening.center.shape == (3, 5) and whitening.bias is None
+    assert linear.bias.shape == (3, 4) and linear.center is None
+    assert whitening.gate.shape == (5, 3) and whitening.noise.shape == (5, 3)
+
+
+def test_gate_weights_start_at_zero_so_gates_are_uniform(registry):
+    """W_g and W_n are zero at construction: every item gets gate 1/K, in eval and in training without noise."""
+    torch.manual_seed(0)
+    moe = make_moe(registry, in_dim=6, dim=4, experts=4)
+    assert torch.count_nonzero(moe.gate) == 0
+    assert torch.count_nonzero(moe.noise) == 0
+    assert torch.count_nonzero(moe.center) == 0
+    moe.eval()
+    x = torch.randn(5, 6) * 10
+    assert torch.allclose(moe.gates(x), torch.full((5, 4), 0.25))
+
+
+# ----------------------------------------------------------------------------------------------- gates
+
+
+def test_eval_gate_is_softmax_of_x_times_gate_weights(registry):
+    """Eval gates = softmax(x W_g), checked against numbers computed by hand."""
+    moe = make_moe(registry, in_dim=2, dim=2, experts=2)
+    with torch.no_grad():
+        moe.gate.copy_(torch.tensor([[1.0, 0.0], [0.0, 2.0]]))
+        moe.noise.fill_(5.0)  # must not matter in eval
+    moe.eval()
+    x = torch.tensor([[1.0, 1.0], [3.0, 0.0]])
+    # row 0: logits (1, 2); row 1: logits (3, 0)
+    expected = torch.tensor([softmax_list([1.0, 2.0]), softmax_list([3.0, 0.0])])
+    assert torch.allclose(moe.gates(x), expected, atol=1e-6)
+    # and deterministic (no noise in eval)
+    assert torch.equal(moe.gates(x), moe.gates(x))
+
+
+def test_training_gate_noise_is_scaled_by_softplus_plus_001(registry):
+    """Training gates = softmax(x W_g + eps * (softplus(x W_n) + 0.01)), eps ~ N(0, 1) drawn for (N, K)."""
+    moe = make_moe(registry, in_dim=2, dim=2, experts=3)
+    with torch.no_grad():
+        moe.gate.copy_(torch.tensor([[0.5, -1.0, 0.0], [0.0, 1.0, 2.0]]))
+        moe.noise.copy_(torch.tensor([[1.0, 0.0, -2.0], [0.5, 3.0, 0.0]]))
+    moe.train()
+    x = torch.tensor([[1.0, 2.0], [-1.0, 0.5], [0.0, 0.0], [2.0, -1.0]])
+    torch.manual_seed(123)
+    got = moe.gates(x)
+    torch.manual_seed(123)
+    eps = torch.randn(4, 3)
+    logits = [[sum(x[n, i].item() * moe.gate[i, k].item() for i in range(2)) for k in range(3)] for n in range(4)]
+    scales = [
+        [math.log1p(math.exp(sum(x[n, i].item() * moe.noise[i, k].item() for i in range(2)))) + 0.01 for k in range(3)]
+        for n in range(4)
+    ]
+    expected = torch.tensor(
+        [softmax_list([logits[n][k] + eps[n, k].item() * scales[n][k] for k in range(3)]) for n in range(4)]
+    )
+    assert torch.allclose(got, expected, atol=1e-5)
+    # the noise really is there: the noiseless gates differ
+    clean = torch.tensor([softmax_list(logits[n]) for n in range(4)])
+    assert not torch.allclose(got, clean, atol=1e-3)
+
+
+def test_training_gate_noise_scale_statistics(registry):
+    """With W_g = W_n = 0 and K = 2, the logit difference is N(0, 2 * (softplus(0) + 0.01)^2)."""
+    moe = make_moe(registry, in_dim=1, dim=2, experts=2)
+    moe.train()
+    torch.manual_seed(0)
+    gates = moe.gates(torch.ones(20000, 1))
+    difference = torch.log(gates[:, 0] / gates[:, 1])  # l0 - l1
+    expected_std = math.sqrt(2.0) * (math.log(2.0) + 0.01)
+    assert abs(difference.std().item() - expected_std) < 0.03
+    assert abs(difference.mean().item()) < 0.03
+
+
+def test_noisy_gate_switch_off_means_no_noise_in_training(registry):
+    """noisy_gate: false gives training gates equal to eval gates."""
+    moe = make_moe(registry, in_dim=2, dim=2, experts=2, noisy_gate=False)
+    with torch.no_grad():
+        moe.gate.copy_(torch.tensor([[1.0, -1.0], [0.5, 0.0]]))
+        moe.noise.fill_(3.0)
+    x = torch.tensor([[1.0, 2.0], [0.0, -1.0]])
+    moe.train()
+    train_gates = moe.gates(x)
+    moe.eval()
+    assert torch.allclose(train_gates, moe.gates(x))
+
+
+# ----------------------------------------------------------------------------------------------- experts
+
+
+def test_whitening_experts_by_hand(registry):
+    """Whitening expert k = W_k (x - b_k), no output bias; output = sum_k g_k expert_k (eval)."""
+    moe = make_moe(registry, in_dim=2, dim=2, experts=2)
+    W0 = [[1.0, 0.0], [0.0, 1.0]]  # stored as x @ W: W[i][d]
+    W1 = [[2.0, 1.0], [0.0, -1.0]]
+    b0 = [1.0, 0.0]
+    b1 = [0.0, 2.0]
+    with torch.no_grad():
+        moe.weight.copy_(torch.tensor([W0, W1]))
+        moe.center.copy_(torch.tensor([b0, b1]))
+        moe.gate.copy_(torch.tensor([[1.0, 0.0], [0.0, 0.0]]))
+    moe.eval()
+    x = torch.tensor([[3.0, 4.0], [0.0, 1.0]])
+    # row 0: x - b0 = (2, 4) -> e0 = (2, 4); x - b1 = (3, 2) -> e1 = (3*2 + 2*0, 3*1 + 2*-1) = (6, 1)
+    #        logits (3, 0)
+    # row 1: x - b0 = (-1, 1) -> e0 = (-1, 1); x - b1 = (0, -1) -> e1 = (0, 1); logits (0, 0)
+    g0 = softmax_list([3.0, 0.0])
+    expected = torch.tensor(
+        [
+            [g0[0] * 2 + g0[1] * 6, g0[0] * 4 + g0[1] * 1],
+            [0.5 * -1 + 0.5 * 0, 0.5 * 1 + 0.5 * 1],
+        ]
+    )
+    assert torch.allclose(moe(x), expected, atol=1e-5)
+
+
+def test_whitening_expert_has_no_output_bias(registry):
+    """x = b_k for every k gives exactly zero output (whitening has no output bias)."""
+    moe = make_moe(registry, in_dim=3, dim=4, experts=3)
+    centre = torch.tensor([0.3, -1.0, 2.0])
+    with torch.no_grad():
+        moe.center.copy_(centre.expand(3, 3))
+    moe.eval()
+    assert torch.allclose(moe(centre[None]), torch.zeros(1, 4), atol=1e-6)
+    assert not any(name.endswith("bias") for name, _ in moe.named_parameters())
+
+
+def test_linear_experts_by_hand(registry):
+    """Linear expert k = W_k x + c_k (eval)."""
+    moe = make_moe(registry, in_dim=2, dim=2, experts=2, expert="linear")
+    with torch.no_grad():
+        moe.weight.copy_(torch.tensor([[[1.0, 2.0], [0.0, 1.0]], [[-1.0, 0.0], [1.0, 1.0]]]))
+        moe.bias.copy_(torch.tensor([[0.5, 0.0], [0.0, -3.0]]))
+        moe.gate.copy_(torch.tensor([[0.0, 0.0], [2.0, 0.0]]))
+    moe.eval()
+    x = torch.tensor([[1.0, 1.0]])
+    # e0 = (1*1 + 1*0, 1*2 + 1*1) + (0.5, 0) = (1.5, 3); e1 = (-1 + 1, 0 + 1) + (0, -3) = (0, -2); logits (2, 0)
+    g = softmax_list([2.0, 0.0])
+    expected = torch.tensor([[g[0] * 1.5 + g[1] * 0.0, g[0] * 3.0 + g[1] * -2.0]])
+    assert torch.allclose(moe(x), expected, atol=1e-5)
+    # a zero input gives the gated biases
+    zero = moe(torch.zeros(1, 2))
+    assert torch.allclose(zero, torch.tensor([[0.25, -1.5]]), atol=1e-6)
+
+
+@pytest.mark.parametrize("expert", ["whitening", "linear"])
+def test_eval_fast_path_equals_per_expert_loop(registry, expert):
+    """The one-GEMM path equals an explicit loop over experts, and training mode with dropout 0 and no noise."""
+    torch.manual_seed(1)
+    moe = make_moe(registry, in_dim=7, dim=5, experts=4, expert=expert, dropout=0.0, noisy_gate=False)
+    with torch.no_grad():
+        moe.gate.normal_()
+        if moe.center is not None:
+            moe.center.normal_()
+        if moe.bias is not None:
+            moe.bias.normal_()
+        moe.weight.normal_()
+    x = torch.randn(6, 7)
+    gates = torch.softmax(x @ moe.gate, dim=-1)
+    expected = torch.zeros(6, 5)
+    for k in range(4):
+        if expert == "whitening":
+            out = (x - moe.center[k]) @ moe.weight[k]
+        else:
+            out = x @ moe.weight[k] + moe.bias[k]
+        expected += gates[:, k : k + 1] * out
+    moe.eval()
+    assert torch.allclose(moe(x), expected, atol=1e-5)
+    moe.train()
+    assert torch.allclose(moe(x), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("expert", ["whitening", "linear"])
+def test_training_dropout_path_matches_explicit_formula(registry, expert):
+    """The training (dropout) path equals sum_k g_k expert_k(mask_k * x / (1-p)) for the masks it drew."""
+    p = 0.5
+    moe = make_moe(registry, in_dim=4, dim=3, experts=3, expert=expert, dropout=p, noisy_gate=False)
+    torch.manual_seed(7)
+    with torch.no_grad():
+        moe.gate.normal_()
+        moe.weight.normal_()
+        (moe.center if moe.center is not None else moe.bias).normal_()
+    x = torch.randn(5, 4)
+    moe.train()
+    torch.manual_seed(99)
+    got = moe(x)
+    torch.manual_seed(99)
+    masks = dropout_copies(torch.ones(5, 4), 3, p)  # same draw as the adaptor's (K, N, in) dropout
+    gates = torch.softmax(x @ moe.gate, dim=-1)
+    expected = torch.zeros(5, 3)
+    for k in range(3):
+        dropped = x * masks[k]
+        out = (dropped - moe.center[k]) @ moe.weight[k] if expert == "whitening" else dropped @ moe.weight[k] + moe.bias[k]
+        expected += gates[:, k : k + 1] * out
+    assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_per_expert_dropout_masks_are_independent(registry):
+    """Each expert sees its own dropout mask: expert k is routed to its own output block, blocks differ."""
+    experts, in_dim = 3, 64
+    moe = make_moe(registry, in_dim=in_dim, dim=experts * in_dim, experts=experts, dropout=0.5, noisy_gate=False)
+    with torch.no_grad():
+        moe.weight.zero_()
+        for k in range(experts):
+            moe.weight[k, :, k * in_dim : (k + 1) * in_dim] = torch.eye(in_dim)
+    moe.train()
+    torch.manual_seed(3)
+    x = torch.ones(4, in_dim)
+    out = moe(x)  # gates uniform: block k = (1/K) * dropout_k(x)
+    blocks = [out[:, k * in_dim : (k + 1) * in_dim] for k in range(experts)]
+    kept = [b != 0 for b in blocks]
+    for block in blocks:  # each block is a genuine dropout of ones: values 0 or (1/K) / (1 - p)
+        values = set(torch.round(block * 1000).unique().tolist())
+        assert values <= {0.0, round(1000 * (1 / experts) / 0.5)}
+        assert 0.3 < block.ne(0).float().mean().item() < 0.7
+    for a in range(experts):
+        for b in range(a + 1, experts):
+            assert not torch.equal(kept[a], kept[b])
+    # and items within one expert get different masks too
+    assert not torch.equal(kept[0][0], kept[0][1])
+
+
+def test_dropout_only_in_training(registry):
+    """In eval the output is deterministic whatever the dropout setting."""
+    torch.manual_seed(0)
+    moe = make_moe(registry, in_dim=8, dim=4, experts=2, dropout=0.5)
+    x = torch.randn(3, 8)
+    moe.eval()
+    assert torch.equal(moe(x), moe(x))
+    moe.train()
+    torch.manual_seed(1)
+    a = moe(x)
+    torch.manual_seed(2)
+    b = moe(x)
+    assert not torch.allclose(a, b)
+
+
+# ----------------------------------------------------------------------------------------------- reset
+
+
+def test_moe_reset_parameters_restores_initial_distribution(registry):
+    """reset_parameters: centres, biases and gate weights back to zero; expert weights ~ N(0, 0.02)."""
+    torch.manual_seed(0)
+    for expert in ("whitening", "linear"):
+        moe = make_moe(registry, in_dim=64, dim=32, experts=8, expert=expert)
+        with torch.no_grad():
+            for parameter in moe.parameters():
+                parameter.fill_(3.0)
+        moe.reset_parameters()
+        assert torch.count_nonzero(moe.gate) == 0
+        assert torch.count_nonzero(moe.noise) == 0
+        if expert == "whitening":
+            assert torch.count_nonzero(moe.center) == 0
+        else:
+            assert torch.count_nonzero(moe.bias) == 0
+        assert abs(moe.weight.std().item() - 0.02) < 0.001
+        assert abs(moe.weight.mean().item()) < 0.001
+        moe.eval()
+        assert torch.allclose(moe.gates(torch.randn(3, 64)), torch.full((3, 8), 1 / 8))
+
+
+def test_moe_weights_at_construction_std_002(registry):
+    """Expert weights start ~ N(0, 0.02)."""
+    torch.manual_seed(0)
+    moe = make_moe(registry, in_dim=64, dim=32, experts=8)
+    assert abs(moe.weight.std().item() - 0.02) < 0.001
+
+
+# ----------------------------------------------------------------------------------------------- linear adaptor
+
+
+def test_linear_adaptor_by_hand(registry):
+    """linear: y = W x + c (eval)."""
+    adaptor = make_linear(registry, in_dim=3, dim=2)
+    assert isinstance(adaptor, Adaptor)
+    with torch.no_grad():
+        adaptor.linear.weight.copy_(torch.tensor([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]]))  # (dim, in)
+        adaptor.linear.bias.copy_(torch.tensor([0.5, -0.5]))
+    adaptor.eval()
+    x = torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]])
+    # row 0: (1 - 3 + 0.5, 2 + 2 - 0.5) = (-1.5, 3.5); row 1: (-1 + 0.5, 0 - 0.5) = (-0.5, -0.5)
+    assert torch.allclose(adaptor(x), torch.tensor([[-1.5, 3.5], [-0.5, -0.5]]))
+
+
+def test_linear_adaptor_without_bias(registry):
+    """bias: false gives no bias: zero input -> zero output."""
+    adaptor = make_linear(registry, in_dim=3, dim=2, bias=False)
+    adaptor.eval()
+    assert adaptor.linear.bias is None
+    assert torch.equal(adaptor(torch.zeros(2, 3)), torch.zeros(2, 2))
+
+
+def test_linear_adaptor_dropout_only_in_training(registry):
+    """Dropout applies in training only."""
+    torch.manual_seed(0)
+    adaptor = make_linear(registry, in_dim=32, dim=4, dropout=0.5)
+    x = torch.randn(3, 32)
+    adaptor.eval()
+    expected = x @ adaptor.linear.weight.T + adaptor.linear.bias
+    assert torch.allclose(adaptor(x), expected, atol=1e-6)
+    adaptor.train()
+    assert not torch.allclose(adaptor(x), expected, atol=1e-4)
+
+
+def test_linear_adaptor_reset_parameters(registry):
+    """reset_parameters: weight ~ N(0, 0.02), bias zero."""
+    torch.manual_seed(0)
+    adaptor = make_linear(registry, in_dim=128, dim=64)
+    with torch.no_grad():
+        adaptor.linear.weight.fill_(1.0)
+        adaptor.linear.bias.fill_(1.0)
+    adaptor.reset_parameters()
+    assert torch.count_nonzero(adaptor.linear.bias) == 0
+    assert abs(adaptor.linear.weight.std().item() - 0.02) < 0.001

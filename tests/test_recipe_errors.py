@@ -1,0 +1,198 @@
+"""Bad recipes and ``--set`` overrides: every problem is one RecipeError that says where and what."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from antkit.errors import RecipeError
+from antkit.recipe import load_recipe
+
+TINY = (Path(__file__).parent / "recipes" / "tiny.yaml").read_text()
+
+# tiny.yaml line numbers used below: 7 model.dim, 11 text encoder, 20 backbone, 22 adapt, 23 arms, 24 first arm.
+BACKBONE = "  backbone: {name: sasrec, layers: 1, heads: 2, inner: 32}\n"
+
+
+def broken(old: str, new: str) -> str:
+    """tiny.yaml with ``old`` (which must occur exactly once) replaced by ``new``."""
+    assert TINY.count(old) == 1, old
+    return TINY.replace(old, new)
+
+
+# (id, recipe text, fragments the message must contain, fragments it must not contain, regex it must match)
+CASES = [
+    ("malformed-tab", broken("  dim: 32\n", "\tdim: 32\n"), ["not valid YAML", "line 7"], [], None),
+    ("malformed-bracket", broken("  dim: 32\n", "  dim: [32\n"), ["not valid YAML"], [], r", line [78]: "),
+    ("wrong-type-flow", broken("layers: 1,", "layers: two,"),
+     ["line 20", "model.backbone.layers", "'two'"], [], None),
+    ("wrong-type-block", broken(BACKBONE, "  backbone:\n    name: sasrec\n    heads: 2\n    layers: two\n"),
+     ["line 23", "model.backbone.layers", "'two'"], [], None),
+    ("unknown-field", broken("adapt: {epochs: 2,", "adapt: {epoch: 2,"),
+     ["line 22", "adapt.epoch", "did you mean 'epochs'"], [], None),
+    ("unknown-component-field", broken("inner: 32}", "inner: 32, layerz: 3}"),
+     ["line 20", "model.backbone.layerz", "did you mean 'layers'"], [], None),
+    ("unknown-section", broken("arms:\n", "arm:\n"), ["line 23", "did you mean 'arms'"], [], None),
+    ("unknown-backbone", broken("name: sasrec,", "name: sasrek,"),
+     ["line 20", "model.backbone.name", "unknown backbone 'sasrek'; available: sasrec"], [], None),
+    ("unknown-strategy", broken("strategy: {name: finetune}", "strategy: {name: finetun}"),
+     ["line 25", "arms.1.strategy.name", "unknown strategy 'finetun'; available: finetune, relearn, scratch"], [], None),
+    ("unknown-source", broken("name: synthetic,", "name: synthetik,"),
+     ["line 3", "data.source.name", "unknown data source 'synthetik'"], [], None),
+    # A price encoder under text: it exists, so it must not be called unknown, and only text encoders are options.
+    ("encoder-of-wrong-modality",
+     broken("encoder: {name: hashed_ngrams, dim: 64}", "encoder: {name: sinusoidal_price, dim: 8}"),
+     ["line 11", "model.modalities.text.encoder", "sinusoidal_price", "hashed_ngrams", "sentence_transformer"],
+     ["unknown encoder 'sinusoidal_price'", "color_layout", "quantile_price"], None),
+    ("missing-encoder-name", broken("encoder: {name: hashed_ngrams, dim: 64}", "encoder: {dim: 64}"),
+     ["line 11", "model.modalities.text.encoder", "missing 'name'"], [], None),
+    ("missing-arms", TINY.split("arms:")[0], ["arms", "required"], [], None),
+    ("empty-file", "", ["data", "model", "arms", "required"], [], None),
+    ("not-a-mapping", "- data\n- model\n", ["mapping"], [], None),
+    # Recipe-level checks should point at the arms, like field errors do, without pydantic's "Value error," prefix.
+    ("duplicate-arm-labels", broken("label: finetune", "label: relearn"),
+     ["arms", "relearn", "unique"], ["Value error"], r", line 2[345]: arms"),
+    ("relearn-with-ids", broken("{label: relearn, strategy: {name: relearn}}",
+                                "{label: relearn, strategy: {name: relearn}, items: ids}"),
+     ["arms.0", "relearn", "'content'"], ["Value error"], r", line 24: arms\.0"),
+    ("key-given-twice", broken("  dim: 32\n", "  dim: 32\n  dim: 16\n"), ["line 8", "model.dim", "twice"], [], None),
+    ("negative-learning-rate", broken("adapt: {epochs: 2,", "adapt: {learning_rate: -0.1, epochs: 2,"),
+     ["line 22", "adapt.learning_rate", "-0.1", "greater than 0"], [], None),
+    ("zero-layers", broken("layers: 1,", "layers: 0,"), ["line 20", "model.backbone.layers", "(got 0)"], [], None),
+    ("bad-items-choice", broken("items: ids}", "items: id}"), ["line 27", "arms.3.items", "'id'"], [], None),
+]
+
+
+@pytest.mark.parametrize("text, present, absent, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_recipe_message(tmp_path, registry, text, present, absent, pattern):
+    """Each broken recipe fails with a RecipeError naming the file and the listed fragments."""
+    path = tmp_path / "recipe.yaml"
+    path.write_text(text)
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(path, registry)
+    message = str(caught.value)
+    assert str(path) in message
+    for fragment in present:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+    for fragment in absent:
+        assert fragment not in message, f"{fragment!r} should not be in:\n{message}"
+    if pattern:
+        assert re.search(pattern, message), f"{pattern!r} does not match:\n{message}"
+
+
+def test_missing_file(tmp_path, registry):
+    """A recipe path that does not exist is a RecipeError, not FileNotFoundError."""
+    with pytest.raises(RecipeError, match="no such file"):
+        load_recipe(tmp_path / "absent.yaml", registry)
+
+
+def test_every_problem_reported_once(tmp_path, registry):
+    """Two independent mistakes give two lines, one per field."""
+    path = tmp_path / "recipe.yaml"
+    path.write_text(broken("layers: 1,", "layers: two,").replace("adapt: {epochs: 2,", "adapt: {epochs: -2,"))
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(path, registry)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2
+    assert any("model.backbone.layers" in line for line in lines)
+    assert any("adapt.epochs" in line for line in lines)
+
+
+def test_good_recipe_loads(registry, tiny_recipe_path):
+    """The tiny recipe validates with its values."""
+    recipe = load_recipe(tiny_recipe_path, registry)
+    assert recipe.adapt.epochs == 2
+    assert [arm.label for arm in recipe.arms] == ["relearn", "finetune", "scratch", "sasrec", "transductive"]
+    assert recipe.model.backbone.name == "sasrec" and recipe.model.backbone.layers == 1
+
+
+# --set overrides ---------------------------------------------------------------------------------------------
+
+
+def test_override_applies(registry, tiny_recipe_path):
+    """adapt.epochs=5 changes that field only; the file is untouched."""
+    before = tiny_recipe_path.read_text()
+    recipe = load_recipe(tiny_recipe_path, registry, ["adapt.epochs=5"])
+    assert recipe.adapt.epochs == 5
+    assert recipe.adapt.batch_size == 256
+    assert recipe.pretrain.epochs == 2
+    assert tiny_recipe_path.read_text() == before
+
+
+def test_override_list_index(registry, tiny_recipe_path):
+    """arms.0.label=x renames the first arm only."""
+    recipe = load_recipe(tiny_recipe_path, registry, ["arms.0.label=x"])
+    assert [arm.label for arm in recipe.arms][:2] == ["x", "finetune"]
+
+
+def test_override_yaml_value_and_order(registry, tiny_recipe_path):
+    """Values are YAML (mappings too), and a later override of the same field wins."""
+    recipe = load_recipe(
+        tiny_recipe_path, registry,
+        ["model.backbone={name: sasrec, layers: 3}", "adapt.epochs=4", "adapt.epochs=7", "evaluation.ks=[10, 50, 20]"],
+    )
+    assert recipe.model.backbone.layers == 3
+    assert recipe.model.backbone.inner == 256  # the replaced mapping's default, not the file's 32
+    assert recipe.adapt.epochs == 7
+    assert recipe.evaluation.ks == (10, 50, 20)
+
+
+def test_override_new_section(registry, tiny_recipe_path):
+    """An override may create a section the file leaves out."""
+    recipe = load_recipe(tiny_recipe_path, registry, ["evaluation.select_by=recall@50"])
+    assert recipe.evaluation.select_by == "recall@50"
+
+
+def test_bad_override_value(registry, tiny_recipe_path):
+    """A wrong value given with --set is blamed on the override, not the file."""
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(tiny_recipe_path, registry, ["adapt.epochs=abc"])
+    message = str(caught.value)
+    assert message.startswith("--set adapt.epochs=abc")
+    assert "'abc'" in message
+    assert str(tiny_recipe_path) not in message
+
+
+def test_bad_override_unknown_field(registry, tiny_recipe_path):
+    """A misspelled override field gets the did-you-mean hint."""
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(tiny_recipe_path, registry, ["adapt.epoch=3"])
+    assert str(caught.value).startswith("--set adapt.epoch=3")
+    assert "did you mean 'epochs'" in str(caught.value)
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("adapt.epochs", "FIELD=VALUE"),
+    ("=5", "FIELD=VALUE"),
+    ("arms.9.label=x", "no item 9"),
+    ("model.dim.x=3", "model.dim is a value, not a section"),
+    ("adapt.epochs=[1", "not valid YAML"),
+])
+def test_malformed_override(registry, tiny_recipe_path, override, fragment):
+    """An override that cannot be applied is a RecipeError naming it."""
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(tiny_recipe_path, registry, [override])
+    message = str(caught.value)
+    assert message.startswith("--set")
+    assert override in message
+    assert fragment in message
+
+
+@pytest.mark.parametrize("edit, override, field", [
+    (("label: finetune", "label: relearn"), "adapt.epochs=5", "unique"),
+    (("  targets: [office]\n", ""), "data.source.seed=1", "data.targets"),
+    (("arms:\n", "arms_removed:\n"), "adapt.epochs=5", "arms"),
+], ids=["duplicate-labels", "missing-targets", "missing-arms"])
+def test_file_error_not_blamed_on_unrelated_override(tmp_path, registry, edit, override, field):
+    """A mistake in the file is reported against the file even when an unrelated --set is given."""
+    path = tmp_path / "recipe.yaml"
+    path.write_text(broken(*edit))
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(path, registry, [override])
+    lines = [line for line in str(caught.value).splitlines() if field in line]
+    assert lines, str(caught.value)
+    for line in lines:
+        assert not line.startswith(f"--set {override}"), line
+        assert str(path) in line, line

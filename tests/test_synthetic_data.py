@@ -1,0 +1,183 @@
+"""The built-in synthetic domains, their k-core processing, and the on-disk domain cache."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import antkit.data.store as store_module
+from antkit.data.processing import k_core, process
+from antkit.data.sources import SyntheticConfig, SyntheticSource
+from antkit.data.store import prepared_domain
+from antkit.data.synthetic import DOMAINS, WorldSettings, generate
+from antkit.errors import DataError
+from antkit.features.store import content_key
+
+SMALL = WorldSettings(users=120, items_per_cell=1)  # 216 items, ~1000 interactions, fast
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def office():
+    return generate("office", 0, SMALL)
+
+
+def test_deterministic_for_a_seed(office):
+    """Same name, seed and settings: identical items (text, price, picture bytes) and interactions."""
+    again = generate("office", 0, SMALL)
+    assert again.items == office.items
+    assert again.interactions == office.interactions
+
+
+def test_differs_across_seeds(office):
+    """Another seed gives other item texts, prices and interactions."""
+    other = generate("office", 1, SMALL)
+    assert other.items["text"] != office.items["text"]
+    assert other.items["price"] != office.items["price"]
+    assert other.interactions["item_id"] != office.interactions["item_id"]
+
+
+def test_domains_have_their_own_nouns(office):
+    """Office items are named with office nouns only; kitchen items with kitchen nouns; the sets are disjoint."""
+    kitchen = generate("kitchen", 0, SMALL)
+    office_nouns, kitchen_nouns = set(DOMAINS["office"].nouns), set(DOMAINS["kitchen"].nouns)
+    assert not office_nouns & kitchen_nouns
+
+    def noun(text, nouns):
+        found = [n for n in nouns if text.endswith(" " + n)]
+        assert len(found) == 1, text
+        return found[0]
+
+    assert {noun(t, office_nouns) for t in office.items["text"]} == office_nouns
+    assert {noun(t, kitchen_nouns) for t in kitchen.items["text"]} == kitchen_nouns
+    assert all(i.startswith("office-") for i in office.items["item_id"])
+    assert all(i.startswith("kitchen-") for i in kitchen.items["item_id"])
+    assert not set(office.items["item_id"]) & set(kitchen.items["item_id"])
+
+
+def test_item_counts_and_interactions(office):
+    """12 kinds x 6 colours x 3 tiers x items_per_cell items; interactions refer to them, in time order."""
+    assert len(office.items["item_id"]) == 12 * 6 * 3 * SMALL.items_per_cell
+    assert len(set(office.items["item_id"])) == len(office.items["item_id"])
+    assert set(office.interactions["item_id"]) <= set(office.items["item_id"])
+    per_user = Counter(office.interactions["user_id"])
+    assert len(per_user) == SMALL.users and min(per_user.values()) >= 5
+    last = {}
+    for user, time in zip(office.interactions["user_id"], office.interactions["timestamp"]):
+        assert time > last.get(user, -1)
+        last[user] = time
+
+
+def test_images_are_32x32_pngs(office):
+    """Every picture is a decodable 32x32 RGB PNG."""
+    pictures = [p for images in office.items["images"] for p in images]
+    assert len(pictures) > 100
+    for data in pictures:
+        assert data.startswith(PNG_SIGNATURE)
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "PNG"
+        image.load()
+        assert image.size == (32, 32) and image.mode == "RGB"
+
+
+def test_some_prices_and_images_missing(office):
+    """About 10% of items lack a price or a picture by default; none with the rates set to 0."""
+    n = len(office.items["item_id"])
+    no_price = sum(p is None for p in office.items["price"])
+    no_image = sum(not images for images in office.items["images"])
+    assert 0.02 * n < no_price < 0.25 * n
+    assert 0.02 * n < no_image < 0.25 * n
+    assert all(p is None or p > 0 for p in office.items["price"])
+    complete = generate("office", 0, WorldSettings(users=10, items_per_cell=1, missing_image=0, missing_price=0))
+    assert all(p is not None for p in complete.items["price"])
+    assert all(len(images) == 1 for images in complete.items["images"])
+
+
+def test_unknown_domain_is_data_error():
+    """The synthetic source names the available domains for an unknown one."""
+    with pytest.raises(DataError, match="no domain 'garage'; available: garden, kitchen, office, pets, sports, toys"):
+        SyntheticSource(SyntheticConfig()).load("garage")
+
+
+# processing -----------------------------------------------------------------------------------------------------
+
+
+def test_k_core_by_hand():
+    """Removing a user can drop an item below k, which drops another user: iterate to a fixed point."""
+    pairs = [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y"), ("c", "x"), ("c", "z")]
+    assert sorted(k_core(pairs, 2)) == [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y")]
+    assert k_core(pairs, 3) == []
+
+
+def test_processed_domain_is_5_core(office):
+    """After processing every user and every item has >= 5 interactions; ids are 1..n in first-seen order."""
+    domain = process(office, 5)
+    users = [len(s) for s in domain.sequences]
+    items = Counter(int(i) for s in domain.sequences for i in s)
+    assert domain.n_items > 20 and len(domain.user_ids) > 20
+    assert min(users) >= 5 and min(items.values()) >= 5
+    assert set(items) == set(range(1, domain.n_items + 1))
+    first_seen = list(dict.fromkeys(int(i) for s in domain.sequences for i in s))
+    assert first_seen == list(range(1, domain.n_items + 1))
+    assert domain.user_ids == sorted(domain.user_ids)
+    assert domain.stats["interactions_before_filter"] == len(office.interactions["user_id"])
+    assert domain.n_interactions < len(office.interactions["user_id"])
+
+
+def test_processed_content_aligned(office):
+    """Content row i belongs to item id i+1 (the raw item of that item_id)."""
+    domain = process(office, 5)
+    raw_row = {item: row for row, item in enumerate(office.items["item_id"])}
+    for index, item in enumerate(domain.item_ids):
+        row = raw_row[item]
+        assert domain.content["text"][index] == office.items["text"][row]
+        assert domain.content["price"][index] == office.items["price"][row]
+        assert domain.content["images"][index] == office.items["images"][row]
+
+
+def test_too_strict_filter_is_data_error(office):
+    """A k-core that leaves nobody is a DataError naming the domain."""
+    with pytest.raises(DataError, match="office"):
+        process(office, 50)
+
+
+# the domain cache -------------------------------------------------------------------------------------------------
+
+
+def test_prepared_domain_cached(tmp_path, monkeypatch):
+    """The second call loads the saved datasets folder (no generation, no processing) with equal data."""
+    source = SyntheticSource(SyntheticConfig(users=120, items_per_cell=1))
+    first = prepared_domain(source, "office", 5, tmp_path)
+    folders = list((tmp_path / "domains").iterdir())
+    assert len(folders) == 1 and folders[0].name.startswith("office-")
+    assert (folders[0] / "stats.json").exists() and (folders[0] / "items").is_dir()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the cached domain should have been used")
+
+    monkeypatch.setattr(source, "load", fail)
+    monkeypatch.setattr(store_module, "process", fail)
+    second = prepared_domain(source, "office", 5, tmp_path)
+
+    assert second.item_ids == first.item_ids and second.user_ids == first.user_ids
+    assert len(second.sequences) == len(first.sequences)
+    assert all(np.array_equal(a, b) and b.dtype == np.int64 for a, b in zip(first.sequences, second.sequences))
+    assert second.content["text"] == first.content["text"]
+    assert second.content["price"] == first.content["price"]
+    assert None in second.content["price"]
+    stored = [[cell["bytes"] for cell in images] for images in second.content["images"]]
+    assert stored == first.content["images"]
+    assert [content_key(v) for v in second.content["images"]] == [content_key(v) for v in first.content["images"]]
+    assert second.stats == first.stats
+
+
+def test_prepared_domain_key_follows_settings(tmp_path):
+    """Other source settings or another k get their own cache folder."""
+    prepared_domain(SyntheticSource(SyntheticConfig(users=120, items_per_cell=1)), "office", 5, tmp_path)
+    prepared_domain(SyntheticSource(SyntheticConfig(users=120, items_per_cell=1, seed=3)), "office", 5, tmp_path)
+    prepared_domain(SyntheticSource(SyntheticConfig(users=120, items_per_cell=1)), "office", 4, tmp_path)
+    assert len(list((tmp_path / "domains").iterdir())) == 3
