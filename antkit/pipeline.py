@@ -206,7 +206,8 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
     if out is None:
         raise AntkitError("give an output folder (out=...) for a recipe that is not a file")
     context = setup(recipe.device)
-    reporter = reporter or Reporter()
+    if reporter is None or not context.is_main:
+        reporter = Reporter()  # one process reports
     out = Path(out)
     try:
         results = Run(recipe, registry, out, Path(cache_dir) if cache_dir else default_cache_dir(), reporter,

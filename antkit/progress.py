@@ -35,12 +35,19 @@ class RichReporter(Reporter):
             TimeElapsedColumn(), TextColumn("{task.fields[status]}"), console=self.console, transient=False,
         )
         self.tasks: dict[str, int] = {}
-        self.progress.start()
+        self.started = False
+
+    def _start(self) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
 
     def message(self, text: str) -> None:
-        self.progress.console.print(text)
+        self._start()
+        self.progress.console.print(text, highlight=False)
 
     def stage_started(self, stage: str, epochs: int) -> None:
+        self._start()
         self.tasks[stage] = self.progress.add_task(stage, total=epochs, status="")
 
     def epoch_done(self, stage, epoch, loss, metrics, select_by):
@@ -53,4 +60,5 @@ class RichReporter(Reporter):
         self.progress.update(task, total=self.progress.tasks[task].completed)
 
     def close(self) -> None:
-        self.progress.stop()
+        if self.started:
+            self.progress.stop()

@@ -15,7 +15,7 @@ from torch import nn
 import antkit
 from antkit.components.backbones import SASRec
 from antkit.components.base import Backbone, ComponentConfig
-from antkit.components.strategies import Relearn, TransferConfig
+from antkit.components.strategies import Relearn, RelearnConfig
 from antkit.data.catalogue import Catalogue
 from antkit.errors import PluginError, RecipeError
 from antkit.model.build import build_model
@@ -138,7 +138,7 @@ def test_plugin_backbone_builds_and_trains(tmp_path):
 
     target = build_model(recipe, registry, dims)
     pretrained = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    Relearn(TransferConfig()).prepare(target, pretrained)
+    Relearn(RelearnConfig()).prepare(target, pretrained)
     assert torch.equal(target.backbone.project.weight, model.backbone.project.weight)
     assert not any(p.requires_grad for p in target.backbone.project.parameters())
     assert any(p.requires_grad for p in target.item_tower.parameters())

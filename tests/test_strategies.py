@@ -187,3 +187,18 @@ def test_transductive_model_accepts_content_only_pretrained_state(registry, reci
     assert torch.equal(state["item_ids.weight"], ids_before)
     assert torch.equal(state["item_ids.weight"][0], torch.zeros(recipe.model.dim))
     assert model.item_ids.weight.requires_grad
+
+
+def test_relearn_switches_keep_positions_or_unfreeze(registry, recipe):
+    """reset_positions: false keeps the pre-trained positions; freeze_sequence: false leaves layers trainable."""
+    from antkit.components.strategies import Relearn, RelearnConfig
+
+    pretrained = pretrained_state(registry, recipe)
+    model = fresh(registry, recipe)
+    Relearn(RelearnConfig(reset_positions=False, freeze_sequence=False)).prepare(model, pretrained)
+    for name, parameter in model.named_parameters():
+        if is_position(name) or is_sequence(name):
+            assert torch.equal(parameter, pretrained[name]), name
+            assert parameter.requires_grad, name
+        elif is_item_side(name):
+            assert not torch.equal(parameter, pretrained[name]), name

@@ -13,11 +13,11 @@ import antkit.data.store as store_module
 from antkit.data.processing import k_core, process
 from antkit.data.sources import SyntheticConfig, SyntheticSource
 from antkit.data.store import prepared_domain
-from antkit.data.synthetic import DOMAINS, WorldSettings, generate
+from antkit.data.synthetic import COLORS, DOMAINS, KINDS, NOUNS, WorldSettings, generate
 from antkit.errors import DataError
 from antkit.features.store import content_key
 
-SMALL = WorldSettings(users=120, items_per_cell=1)  # 216 items, ~1000 interactions, fast
+SMALL = WorldSettings(users=200, items_per_cell=1)  # 288 items, ~1800 interactions, fast
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -41,27 +41,25 @@ def test_differs_across_seeds(office):
     assert other.interactions["item_id"] != office.interactions["item_id"]
 
 
-def test_domains_have_their_own_nouns(office):
-    """Office items are named with office nouns only; kitchen items with kitchen nouns; the sets are disjoint."""
-    kitchen = generate("kitchen", 0, SMALL)
-    office_nouns, kitchen_nouns = set(DOMAINS["office"].nouns), set(DOMAINS["kitchen"].nouns)
-    assert not office_nouns & kitchen_nouns
+def test_families_disagree_about_what_content_means(office):
+    """Items are generated in the same (kind, colour, tier) order everywhere: domains of one family name each
+    kind with the same noun, the two families with different nouns for every kind."""
+    kitchen, garden = generate("kitchen", 0, SMALL), generate("garden", 0, SMALL)
 
-    def noun(text, nouns):
-        found = [n for n in nouns if text.endswith(" " + n)]
-        assert len(found) == 1, text
-        return found[0]
+    def nouns(domain):
+        return [text.rsplit(" ", 1)[1] for text in domain.items["text"]]
 
-    assert {noun(t, office_nouns) for t in office.items["text"]} == office_nouns
-    assert {noun(t, kitchen_nouns) for t in kitchen.items["text"]} == kitchen_nouns
+    assert nouns(kitchen) == nouns(garden)
+    assert all(a != b for a, b in zip(nouns(kitchen), nouns(office)))
+    assert set(nouns(kitchen)) == set(nouns(office)) == set(NOUNS)
+    assert DOMAINS["kitchen"].look != DOMAINS["office"].look
     assert all(i.startswith("office-") for i in office.items["item_id"])
-    assert all(i.startswith("kitchen-") for i in kitchen.items["item_id"])
     assert not set(office.items["item_id"]) & set(kitchen.items["item_id"])
 
 
 def test_item_counts_and_interactions(office):
-    """12 kinds x 6 colours x 3 tiers x items_per_cell items; interactions refer to them, in time order."""
-    assert len(office.items["item_id"]) == 12 * 6 * 3 * SMALL.items_per_cell
+    """24 kinds x 4 colours x 3 tiers x items_per_cell items; interactions refer to them, in time order."""
+    assert len(office.items["item_id"]) == KINDS * len(COLORS) * 3 * SMALL.items_per_cell
     assert len(set(office.items["item_id"])) == len(office.items["item_id"])
     assert set(office.interactions["item_id"]) <= set(office.items["item_id"])
     per_user = Counter(office.interactions["user_id"])
@@ -150,7 +148,7 @@ def test_too_strict_filter_is_data_error(office):
 
 def test_prepared_domain_cached(tmp_path, monkeypatch):
     """The second call loads the saved datasets folder (no generation, no processing) with equal data."""
-    source = SyntheticSource(SyntheticConfig(users=120, items_per_cell=1))
+    source = SyntheticSource(SyntheticConfig(users=200, items_per_cell=1))
     first = prepared_domain(source, "office", 5, tmp_path)
     folders = list((tmp_path / "domains").iterdir())
     assert len(folders) == 1 and folders[0].name.startswith("office-")
@@ -177,7 +175,7 @@ def test_prepared_domain_cached(tmp_path, monkeypatch):
 
 def test_prepared_domain_key_follows_settings(tmp_path):
     """Other source settings or another k get their own cache folder."""
-    prepared_domain(SyntheticSource(SyntheticConfig(users=120, items_per_cell=1)), "office", 5, tmp_path)
-    prepared_domain(SyntheticSource(SyntheticConfig(users=120, items_per_cell=1, seed=3)), "office", 5, tmp_path)
-    prepared_domain(SyntheticSource(SyntheticConfig(users=120, items_per_cell=1)), "office", 4, tmp_path)
+    prepared_domain(SyntheticSource(SyntheticConfig(users=200, items_per_cell=1)), "office", 5, tmp_path)
+    prepared_domain(SyntheticSource(SyntheticConfig(users=200, items_per_cell=1, seed=3)), "office", 5, tmp_path)
+    prepared_domain(SyntheticSource(SyntheticConfig(users=200, items_per_cell=1)), "office", 4, tmp_path)
     assert len(list((tmp_path / "domains").iterdir())) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -22,6 +23,8 @@ def run(
     """Pre-train, adapt every arm to every target domain, evaluate, and write the report."""
     console = Console()
     results = run_recipe(recipe, out, set_, reporter=RichReporter(), cache_dir=cache)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return  # under torchrun, process 0 prints the report
     out = out or Path("runs") / recipe.stem
     for table, notes in target_tables(results):
         console.print(table)

@@ -26,17 +26,22 @@ class TransferConfig(ComponentConfig):
     freeze_sequence: bool = Field(True, description="freeze the backbone's pre-trained sequence layers")
 
 
+class RelearnConfig(TransferConfig):
+    reset_positions: bool = Field(True, description="re-initialise the position embedding too (as ANT does)")
+
+
 class Relearn(Strategy):
     """Transfer only the sequence layers; re-learn the item side and positions on the target."""
 
     name = "relearn"
     description = "ANT re-learning: frozen pre-trained transformer, re-initialised item side and positions"
-    Config = TransferConfig
+    Config = RelearnConfig
 
     def prepare(self, model, pretrained):
         model.load_pretrained(pretrained)
-        for module in model.backbone.position_modules():
-            module.apply(init_weights)
+        if self.config.reset_positions:
+            for module in model.backbone.position_modules():
+                module.apply(init_weights)
         if model.item_tower is not None:
             model.item_tower.reset_parameters()
         if self.config.freeze_sequence:

@@ -10,12 +10,17 @@ from antkit.errors import DataError
 from antkit.plugins import hookimpl
 
 
+class DomainSize(ComponentConfig):
+    users: int | None = Field(None, ge=1)
+    mean_length: float | None = Field(None, ge=5)
+
+
 class SyntheticConfig(ComponentConfig):
     seed: int = Field(0, description="the same seed gives the same data")
     users: int = Field(800, ge=1, description="users per domain")
-    users_per_domain: dict[str, int] = Field(default_factory=dict, description="users of particular domains")
-    items_per_cell: int = Field(2, ge=1, description="items per (kind, colour, price tier)")
     mean_length: float = Field(9.0, ge=5, description="mean interactions per user before filtering")
+    domains: dict[str, DomainSize] = Field(default_factory=dict, description="users / mean_length of particular domains")
+    items_per_cell: int = Field(1, ge=1, description="items per (kind, colour, price tier)")
     loyalty_strength: float = Field(0.8, ge=0, le=1, description="how strongly users stick to their attribute")
     missing_image: float = Field(0.1, ge=0, le=1)
     missing_price: float = Field(0.1, ge=0, le=1)
@@ -28,15 +33,19 @@ class SyntheticSource(DataSource):
     description = f"built-in generated domains: {', '.join(sorted(synthetic.DOMAINS))}"
     Config = SyntheticConfig
 
+    def fingerprint(self, domain: str) -> str:
+        return f"synthetic-v{synthetic.VERSION}:{self.config.model_dump_json()}:{domain}"
+
     def load(self, domain: str):
         if domain not in synthetic.DOMAINS:
             raise DataError(
                 f"synthetic data has no domain '{domain}'; available: {', '.join(sorted(synthetic.DOMAINS))}"
             )
         c = self.config
+        size = c.domains.get(domain, DomainSize())
         settings = synthetic.WorldSettings(
-            users=c.users_per_domain.get(domain, c.users), items_per_cell=c.items_per_cell,
-            mean_length=c.mean_length, loyalty_strength=c.loyalty_strength,
+            users=size.users or c.users, items_per_cell=c.items_per_cell,
+            mean_length=size.mean_length or c.mean_length, loyalty_strength=c.loyalty_strength,
             missing_image=c.missing_image, missing_price=c.missing_price,
         )
         return synthetic.generate(domain, c.seed, settings)

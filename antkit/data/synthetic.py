@@ -1,14 +1,25 @@
 """The built-in default data: a deterministic multi-domain catalogue that needs no download.
 
-Every domain is one product category with its own nouns, brands and price scale, over the same latent
-item attributes: a *kind* (what the item is), a *colour* and a *price tier*. What the domains share is how
-users move between kinds (one Markov chain over kinds for every domain), which is the knowledge a sequence
-model can transfer. What differs is which attribute users are loyal to: colour in some domains, price tier
-in others. An item side learned on colour-loyal domains therefore emphasises the wrong attribute for a
-tier-loyal one, which is how naive transfer (fine-tuning the pre-trained item side) can hurt.
+Every domain is one product category (its own brands and price scale) over the same latent item
+attributes: a *kind*, a *colour* and a *price tier*.
 
-Items carry generated text ("<brand> <material> <colour> <noun>"), a 32x32 PNG picture (the kind's shape,
-drawn in the item's colour on a background set by its price tier) and a price; some items miss their
+What the domains share: how users move between kinds. Each user follows a *theme*, a cycle of four kinds
+(24 kinds, 12 themes, every kind in two themes), and mostly buys the kind after their last one in that
+cycle: the next kind depends on the last item and on the theme, which only the whole history reveals. It is
+the same in every domain: knowledge a sequence model needs many sequences to learn, and the knowledge
+pre-training can transfer.
+
+What differs, in two families of domains (``look`` 0 and 1):
+- what the item content means: which product word ("rack", "holder", ...) and which drawing stand for which
+  kind, and which tier word ("premium", "basic", ...) and background go with which price tier. An item side
+  learned on one family reads the other family's items confidently and wrongly;
+- which attribute users stick to: colour in family 0; price tier in family 1, where users also avoid the
+  colour they just bought.
+So the pre-trained item side is misleading on the other family (naive transfer, fine-tuning it, can hurt),
+while the sequence layers stay useful: the situation ANT's re-learning is designed for.
+
+Items carry generated text ("<brand> <tier word> <colour> <noun>"), a 32x32 PNG picture (the kind's
+drawing in the item's colour, on a background set by its price tier) and a price; some items miss their
 picture or price.
 """
 
@@ -22,68 +33,67 @@ from PIL import Image
 
 from antkit.data.domain import RawDomain
 
-KINDS = 12
-COLORS = {
-    "red": (200, 40, 40), "blue": (40, 70, 200), "green": (40, 160, 60),
-    "yellow": (230, 200, 40), "purple": (130, 50, 170), "black": (25, 25, 25),
-}
+VERSION = 9  # bump whenever the generated data changes, so caches are rebuilt
+KINDS = 24
+NOUNS = ("holder", "organizer", "case", "stand", "kit", "set", "pack", "bag", "box", "tray", "rack", "cover",
+         "basket", "bottle", "mat", "lamp", "clip", "hook", "pad", "jar", "brush", "bin", "strap", "shelf")
+COLORS = {"red": (200, 40, 40), "blue": (40, 70, 200), "green": (40, 160, 60), "black": (25, 25, 25)}
 TIER_BACKGROUNDS = ((250, 250, 250), (215, 200, 170), (150, 170, 200))
-TIER_WORDS = (("basic", "value", "everyday"), ("classic", "standard", "select"), ("premium", "deluxe", "professional"))
-MATERIALS = ("steel", "wooden", "plastic", "glass", "cotton", "ceramic", "bamboo", "rubber")
+TIER_WORDS = (("basic", "value"), ("classic", "standard"), ("premium", "deluxe"))
 
 
 @dataclass(frozen=True)
 class DomainSpec:
-    nouns: tuple[str, ...]  # one per kind
     brands: tuple[str, ...]
     price_scale: float
     loyalty: str  # "color" or "tier": the attribute users of this domain stick to
+    look: int  # family: what the words and pictures of items mean
 
 
 DOMAINS: dict[str, DomainSpec] = {
-    "kitchen": DomainSpec(
-        ("pan", "knife", "kettle", "blender", "spatula", "colander", "whisk", "cutting board", "toaster", "mug",
-         "teapot", "grater"), ("Cookwell", "Chefline", "Hearth & Co"), 25.0, "color"),
-    "garden": DomainSpec(
-        ("shovel", "hose", "planter", "rake", "pruner", "watering can", "trowel", "wheelbarrow", "sprinkler",
-         "gloves", "birdhouse", "lantern"), ("GreenThumb", "Yardly", "Bloomfield"), 40.0, "color"),
-    "toys": DomainSpec(
-        ("puzzle", "doll", "robot", "kite", "yo-yo", "train set", "block set", "ball", "teddy bear", "race car",
-         "drum", "spinning top"), ("Playnest", "Toyvo", "Jolly Jam"), 15.0, "color"),
-    "office": DomainSpec(
-        ("stapler", "notebook", "pen", "desk lamp", "binder", "calculator", "folder", "tape dispenser", "planner",
-         "paper tray", "marker", "hole punch"), ("Deskmate", "Officio", "Paperline"), 12.0, "tier"),
-    "sports": DomainSpec(
-        ("racket", "yoga mat", "dumbbell", "water bottle", "jump rope", "helmet", "backpack", "tennis ball",
-         "skateboard", "headband", "stopwatch", "frisbee"), ("Stridex", "Peakform", "Vantage"), 35.0, "tier"),
-    "pets": DomainSpec(
-        ("leash", "bowl", "collar", "chew toy", "pet bed", "brush", "feeder", "carrier", "scratcher", "treat jar",
-         "harness", "cat tree"), ("Pawsome", "Tailwise", "Furbuddy"), 20.0, "tier"),
+    "kitchen": DomainSpec(("Cookwell", "Chefline", "Hearth"), 25.0, "color", 0),
+    "garden": DomainSpec(("GreenThumb", "Yardly", "Bloomfield"), 40.0, "color", 0),
+    "toys": DomainSpec(("Playnest", "Toyvo", "Jollyjam"), 15.0, "color", 0),
+    "office": DomainSpec(("Deskmate", "Officio", "Paperline"), 12.0, "tier", 1),
+    "sports": DomainSpec(("Stridex", "Peakform", "Vantage"), 35.0, "tier", 1),
+    "pets": DomainSpec(("Pawsome", "Tailwise", "Furbuddy"), 20.0, "tier", 1),
 }
 
 
 @dataclass(frozen=True)
 class WorldSettings:
     users: int = 800
-    items_per_cell: int = 2  # items per (kind, colour, tier)
+    items_per_cell: int = 1  # items per (kind, colour, tier)
     mean_length: float = 9.0  # mean interactions per user (before filtering)
     loyalty_strength: float = 0.8  # chance that the next item has the user's preferred loyal attribute
     missing_image: float = 0.1
     missing_price: float = 0.1
 
 
-def _transition() -> np.ndarray:
-    """The kind-to-kind chain shared by every domain: two favourite successors, a repeat, the rest uniform."""
-    matrix = np.full((KINDS, KINDS), 0.15 / KINDS)
-    for kind in range(KINDS):
-        matrix[kind, (kind + 1) % KINDS] += 0.45
-        matrix[kind, (kind + 5) % KINDS] += 0.25
-        matrix[kind, kind] += 0.15
-    return matrix / matrix.sum(1, keepdims=True)
+# twelve cycles of four kinds; every kind is in two, with a different successor in each
+THEMES = tuple(tuple(range(4 * t, 4 * t + 4)) for t in range(6)) + tuple(
+    tuple((4 * ((t + i) % 6) + i) for i in range(4)) for t in range(6)
+)
+
+
+def _next_kind(rng: np.random.Generator, theme: tuple[int, ...], last: int) -> int:
+    """The dynamics shared by every domain: within the user's theme (a cycle of kinds), mostly the kind after
+    the last one. Which kind comes next depends on the theme, which only the whole history reveals."""
+    draw = rng.random()
+    if last in theme and draw < 0.6:
+        return theme[(theme.index(last) + 1) % len(theme)]
+    if draw < 0.8:
+        return theme[int(rng.integers(len(theme)))]
+    if draw < 0.9:
+        return last
+    return int(rng.integers(KINDS))
 
 
 def _draw_shape(pixels: np.ndarray, shape: int, color: tuple[int, int, int]) -> None:
+    """One of 24 drawings: 12 patterns, each full-size or shrunk into the picture's upper-left quarter."""
     yy, xx = np.mgrid[0:32, 0:32]
+    if shape >= 12:
+        yy, xx, shape = yy * 2, xx * 2, shape - 12
     cy = cx = 15.5
     masks = [
         (yy - cy) ** 2 + (xx - cx) ** 2 < 110,  # disc
@@ -115,9 +125,11 @@ def _picture(rng: np.random.Generator, shape: int, color: str, tier: int) -> byt
 def generate(name: str, seed: int, settings: WorldSettings = WorldSettings()) -> RawDomain:
     """The raw domain ``name`` (one of ``DOMAINS``), identical for the same seed and settings."""
     spec = DOMAINS[name]
-    transition = _transition()
     rng = np.random.default_rng([seed, sorted(DOMAINS).index(name)])
-    shapes = rng.permutation(KINDS)  # how each kind looks differs by domain
+    # each family shifts the same random assignment, so the families disagree about every kind and tier
+    assignment = np.random.default_rng([seed, 1000])
+    role = np.roll(assignment.permutation(KINDS), 7 * spec.look)  # kind -> noun and drawing
+    tier_look = np.roll(assignment.permutation(3), spec.look)  # tier -> tier word and background
 
     colors = list(COLORS)
     items: dict[str, list] = {"item_id": [], "text": [], "price": [], "images": []}
@@ -126,16 +138,14 @@ def generate(name: str, seed: int, settings: WorldSettings = WorldSettings()) ->
         for color_index, color in enumerate(colors):
             for tier in range(3):
                 for _ in range(settings.items_per_cell):
-                    item_id = f"{name}-{len(attributes):04d}"
                     brand = spec.brands[rng.integers(len(spec.brands))]
-                    words = [brand, TIER_WORDS[tier][rng.integers(3)], MATERIALS[rng.integers(len(MATERIALS))],
-                             color, spec.nouns[kind]]
+                    words = [brand, TIER_WORDS[tier_look[tier]][rng.integers(2)], color, NOUNS[role[kind]]]
                     price = spec.price_scale * (1.0, 2.5, 6.0)[tier] * float(np.exp(rng.normal(0, 0.25)))
-                    items["item_id"].append(item_id)
+                    items["item_id"].append(f"{name}-{len(attributes):04d}")
                     items["text"].append(" ".join(words))
                     items["price"].append(None if rng.random() < settings.missing_price else round(price, 2))
                     items["images"].append(
-                        [] if rng.random() < settings.missing_image else [_picture(rng, shapes[kind], color, tier)]
+                        [] if rng.random() < settings.missing_image else [_picture(rng, role[kind], color, tier_look[tier])]
                     )
                     attributes.append((kind, color_index, tier))
     attributes_array = np.array(attributes)
@@ -145,19 +155,22 @@ def generate(name: str, seed: int, settings: WorldSettings = WorldSettings()) ->
     for user in range(settings.users):
         favourite_color, favourite_tier = rng.integers(len(colors)), rng.integers(3)
         length = 5 + rng.poisson(settings.mean_length - 5)
-        kind = rng.choice(KINDS)
+        theme = THEMES[int(rng.integers(len(THEMES)))]
+        kind = theme[int(rng.integers(len(theme)))]
+        last_color = None
         for step in range(length):
             if step:
-                kind = rng.choice(KINDS, p=transition[kind])
+                kind = _next_kind(rng, theme, kind)
             loyal = rng.random() < settings.loyalty_strength
             mask = attributes_array[:, 0] == kind
             if loyal and spec.loyalty == "color":
                 mask &= attributes_array[:, 1] == favourite_color
-            elif loyal:
-                mask &= attributes_array[:, 2] == favourite_tier
+            elif loyal:  # tier-loyal users seek variety in colour: never the colour they just bought
+                mask &= (attributes_array[:, 2] == favourite_tier) & (attributes_array[:, 1] != last_color)
             candidates = np.flatnonzero(mask)
             weights = popularity[candidates] / popularity[candidates].sum()
             item = candidates[rng.choice(len(candidates), p=weights)]
+            last_color = attributes_array[item, 1]
             interactions["user_id"].append(f"{name}-u{user:05d}")
             interactions["item_id"].append(items["item_id"][item])
             interactions["timestamp"].append(step)

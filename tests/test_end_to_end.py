@@ -1,0 +1,66 @@
+"""A tiny complete run through the command line and the Python API: report files and their contents."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import antkit
+
+METRICS = {"recall@10", "ndcg@10", "recall@50", "ndcg@50"}
+ARMS = {"relearn", "finetune", "scratch", "sasrec", "transductive"}
+
+
+@pytest.mark.slow
+def test_cli_run_writes_report(tiny_recipe_path, tmp_path):
+    """`antkit run FILE --out DIR --set ...` prints the tables and writes results.json, report.md, report.png."""
+    out = tmp_path / "run"
+    completed = subprocess.run(
+        [sys.executable, "-m", "antkit", "run", str(tiny_recipe_path), "--out", str(out), "--set", "adapt.epochs=1"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "office: test metrics" in completed.stdout
+    assert "negative transfer" in completed.stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["recipe"]["adapt"]["epochs"] == 1  # the override is part of the recorded recipe
+    arms = results["targets"]["office"]
+    assert set(arms) == ARMS
+    for arm in arms.values():
+        assert set(arm["valid"]) == METRICS and set(arm["test"]) == METRICS
+        assert set(arm["test_unmasked"]) == METRICS
+        assert all(0.0 <= v <= 1.0 for v in arm["test"].values())
+        assert arm["test"]["recall@50"] >= arm["test"]["recall@10"]
+        assert arm["epochs"] == 1
+    report = (out / "report.md").read_text()
+    assert "## office" in report and "| relearn | relearn | content |" in report
+    assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_python_api_run(tiny_recipe_path, tmp_path):
+    """antkit.run returns the results it writes; pre-training ran once and is recorded."""
+    results = antkit.run(tiny_recipe_path, tmp_path / "api", ["arms=[{label: a, strategy: {name: relearn}}, "
+                                                               "{label: b, strategy: {name: scratch}}]"])
+    assert set(results.targets["office"]) == {"a", "b"}
+    assert results.pretrain["domains"] == ["kitchen", "garden"]
+    summary = results.summaries()["office"]
+    assert summary.relearn == "a" and summary.scratch == "b"
+    assert summary.negative_transfer == (
+        results.targets["office"]["a"]["test"]["recall@10"] < results.targets["office"]["b"]["test"]["recall@10"]
+        or results.targets["office"]["a"]["test"]["ndcg@10"] < results.targets["office"]["b"]["test"]["ndcg@10"]
+    )
+    stored = json.loads((tmp_path / "api" / "results.json").read_text())
+    assert stored["targets"]["office"]["a"]["test"] == results.targets["office"]["a"]["test"]
+
+
+def test_excluding_history_never_lowers_metrics(tiny_recipe_path, tmp_path):
+    """Removing the user's own items from the ranking can only move the target up: masked >= unmasked."""
+    results = antkit.run(tiny_recipe_path, tmp_path / "m", ["arms=[{label: s, strategy: {name: scratch}}]",
+                                                             "adapt.epochs=1"])
+    arm = results.targets["office"]["s"]
+    for metric in METRICS:
+        assert arm["test"][metric] >= arm["test_unmasked"][metric] - 1e-12

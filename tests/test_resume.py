@@ -1,0 +1,110 @@
+"""Interrupted training resumes from its last finished epoch and ends exactly where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+import antkit
+from antkit.data.catalogue import Catalogue
+from antkit.data.splits import training_segments
+from antkit.errors import CheckpointError
+from antkit.evaluation.evaluate import evaluate
+from antkit.model.build import build_model
+from antkit.progress import Reporter
+from antkit.recipe import validate_recipe
+from antkit.training.trainer import TrainingSettings, train
+
+
+class Interrupt(Exception):
+    pass
+
+
+class StopAfter(Reporter):
+    """Raises after the given number of finished epochs of a stage (like Ctrl-C between epochs)."""
+
+    def __init__(self, epochs: int, stage: str | None = None):
+        self.epochs, self.stage, self.seen = epochs, stage, 0
+
+    def epoch_done(self, stage, epoch, loss, metrics, select_by):
+        if self.stage is None or stage == self.stage:
+            self.seen += 1
+            if self.seen >= self.epochs:
+                raise Interrupt
+
+
+def _problem(registry, tiny_recipe_path):
+    recipe = validate_recipe(yaml.safe_load(tiny_recipe_path.read_text()), registry)
+    rng = np.random.default_rng(0)
+    n = 40
+    catalogue = Catalogue(
+        {"text": torch.randn(n + 1, 64), "image": torch.randn(n + 1, 12), "price": torch.randn(n + 1, 8)},
+        {m: torch.arange(n + 1) > 0 for m in ("text", "image", "price")},
+    )
+    sequences = [rng.integers(1, n + 1, size=rng.integers(5, 30)) for _ in range(60)]
+    return recipe, catalogue, sequences
+
+
+def _train(recipe, registry, catalogue, sequences, checkpoint, reporter=Reporter()):
+    from antkit.data.splits import evaluation_set
+
+    torch.manual_seed(0)
+    model = build_model(recipe, registry, catalogue.dims)
+    cases = evaluation_set(sequences, "valid", 20)
+    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e-3, lr_decay=0.9, patience=5)
+    result = train(model, "full", catalogue, training_segments(sequences, 20), settings,
+                   lambda m: evaluate(m, catalogue, cases), "ndcg@10", stage="test", seed=0,
+                   checkpoint=checkpoint, fingerprint="f", reporter=reporter)
+    return model, result
+
+
+def test_trainer_resume_is_exact(registry, tiny_recipe_path, tmp_path):
+    """Stopping after 2 of 5 epochs and running again gives bit-identical weights and history."""
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    whole, whole_result = _train(recipe, registry, catalogue, sequences, tmp_path / "whole.safetensors")
+    with pytest.raises(Interrupt):
+        _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors", StopAfter(2))
+    resumed, resumed_result = _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors")
+    assert resumed_result.history == whole_result.history
+    assert resumed_result.best_epoch == whole_result.best_epoch
+    for key, value in whole.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_checkpoint_of_other_settings_is_refused(registry, tiny_recipe_path, tmp_path):
+    """A checkpoint written with another fingerprint is not silently continued."""
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    _train(recipe, registry, catalogue, sequences, tmp_path / "c.safetensors")
+    model = build_model(recipe, registry, catalogue.dims)
+    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e-3, lr_decay=0.9, patience=5)
+    with pytest.raises(CheckpointError, match="other settings"):
+        train(model, "full", catalogue, training_segments(sequences, 20), settings, lambda m: {"ndcg@10": 0.0},
+              "ndcg@10", stage="x", seed=0, checkpoint=tmp_path / "c.safetensors", fingerprint="other")
+
+
+def test_corrupt_checkpoint_is_a_clear_error(registry, tiny_recipe_path, tmp_path):
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    path = tmp_path / "broken.safetensors"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="broken.safetensors.*unreadable"):
+        _train(recipe, registry, catalogue, sequences, path)
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_and_matches(tiny_recipe_path, tmp_path):
+    """A run stopped during an arm resumes: finished stages are reused, and results equal an uninterrupted run."""
+    whole = antkit.run(tiny_recipe_path, tmp_path / "whole")
+    with pytest.raises(Interrupt):
+        antkit.run(tiny_recipe_path, tmp_path / "cut", reporter=StopAfter(1, stage="office/finetune"))
+    assert (tmp_path / "cut" / "pretrain" / "summary.json").exists()
+    assert (tmp_path / "cut" / "office" / "relearn" / "result.json").exists()
+    assert not (tmp_path / "cut" / "results.json").exists()
+    resumed = antkit.run(tiny_recipe_path, tmp_path / "cut")
+    for label, arm in whole.targets["office"].items():
+        assert resumed.targets["office"][label]["test"] == arm["test"], label
+    stored = json.loads((tmp_path / "cut" / "results.json").read_text())
+    assert stored["targets"]["office"]["finetune"]["test"] == whole.targets["office"]["finetune"]["test"]
