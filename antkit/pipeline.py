@@ -22,8 +22,9 @@ from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError
 from antkit.evaluation.evaluate import evaluate
 from antkit.features.catalogue import build_catalogue
-from antkit.io import atomic_save, atomic_write_text
+from antkit.io import atomic_write_text
 from antkit.model.build import build_encoders, build_model
+from antkit.model.saving import save_model
 from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
 from antkit.progress import Reporter
@@ -119,7 +120,7 @@ class Run:
                    "best_epoch": result.best_epoch, "epochs": result.epochs_run,
                    "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second}
         if self.context.is_main:
-            atomic_save(state, folder / "model.safetensors")
+            save_model(folder, model, recipe, catalogue.dims, stage="pretrain", domains=names)
             atomic_write_text(summary_path, json.dumps(summary, indent=2))
         barrier(self.context)
         return state, summary
@@ -168,7 +169,8 @@ class Run:
             "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         }
         if self.context.is_main:
-            atomic_save({k: v.detach().cpu() for k, v in model.state_dict().items()}, folder / "model.safetensors")
+            save_model(folder, model, recipe, catalogue.dims, arm.items, domain.n_items, stage="adapt",
+                       domain=target, strategy=arm.strategy.model_dump(mode="json"))
             atomic_write_text(result_path, json.dumps(stored, indent=2))
         barrier(self.context)
         return stored

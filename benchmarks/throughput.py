@@ -172,7 +172,7 @@ def main() -> None:
                       f"{r['eval_users_per_s']:.0f}",
                       f"{r['eval_users_per_s'] / REFERENCE['eval']:.1f}" if reference else "",
                       f"{r['peak_rss_gb']:.2f}")
-    Console().print(table)
+    Console(width=160).print(table)
     print(f"reference code (issue #2): {REFERENCE['train']:.0f} training sequences/s, {REFERENCE['eval']:.0f} "
           "evaluation users/s, 4.2 GB peak, batch 256, 5,000 items")
 

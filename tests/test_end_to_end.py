@@ -55,6 +55,12 @@ def test_python_api_run(tiny_recipe_path, tmp_path):
     )
     stored = json.loads((tmp_path / "api" / "results.json").read_text())
     assert stored["targets"]["office"]["a"]["test"] == results.targets["office"]["a"]["test"]
+    for folder in ("pretrain", "office/a"):  # every finished model: weights beside the config that rebuilds them
+        config = json.loads((tmp_path / "api" / folder / "config.json").read_text())
+        assert config["model"]["backbone"]["name"] == "sasrec"
+        assert set(config["feature_dims"]) == {"text", "image", "price"}
+        assert (tmp_path / "api" / folder / "model.safetensors").exists()
+    assert json.loads((tmp_path / "api" / "office" / "a" / "config.json").read_text())["strategy"]["name"] == "relearn"
 
 
 def test_excluding_history_never_lowers_metrics(tiny_recipe_path, tmp_path):

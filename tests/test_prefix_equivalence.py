@@ -185,3 +185,15 @@ def test_forward_in_batch_equals_reference_per_prefix_in_batch_loss(registry):
         combined = model(batch, catalogue, objective="in_batch", image_text_weight=weight)
     assert torch.allclose(plain, expected, atol=1e-5), (plain.item(), expected.item())
     assert torch.allclose(combined, expected + weight * torch.stack(image_text).mean(), atol=1e-5)
+
+
+def test_last_states_equal_full_pass_at_last_positions(registry):
+    """SASRec.last_states (last layer run for the last position only) equals the full pass at lengths - 1."""
+    torch.manual_seed(0)
+    backbone = registry.build("backbone", registry.config_type("backbone").model_validate(
+        {"name": "sasrec", "layers": 2, "heads": 2, "inner": 16}), 8, 10)
+    backbone.eval()
+    items = torch.randn(5, 7, 8)
+    lengths = torch.tensor([7, 1, 3, 5, 2])
+    full = backbone(items, lengths)[torch.arange(5), lengths - 1]
+    assert torch.allclose(backbone.last_states(items, lengths), full, atol=1e-5)

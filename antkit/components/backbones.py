@@ -32,13 +32,19 @@ class TransformerLayer(nn.Module):
         self.feed_forward_norm = nn.LayerNorm(dim, eps=eps)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, last: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, L, D) -> (B, L, D); with ``last`` (B,) only the output at position ``last`` of each row, (B, 1, D)."""
         batch, length, dim = x.shape
         q, k, v = self.qkv(x).view(batch, length, 3, self.heads, dim // self.heads).permute(2, 0, 3, 1, 4)
-        attended = F.scaled_dot_product_attention(
-            q, k, v, is_causal=True, dropout_p=self.attention_dropout if self.training else 0.0
-        )  # (B, H, L, D/H)
-        attended = attended.transpose(1, 2).reshape(batch, length, dim)
+        dropout = self.attention_dropout if self.training else 0.0
+        if last is None:
+            attended = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=dropout)  # (B, H, L, D/H)
+        else:
+            rows = torch.arange(batch, device=x.device)
+            x, q = x[rows, last][:, None], q[rows, :, last][:, :, None]  # (B, 1, D), (B, H, 1, D/H)
+            visible = torch.arange(length, device=x.device)[None, :] <= last[:, None]  # causal, for one query
+            attended = F.scaled_dot_product_attention(q, k, v, attn_mask=visible[:, None, None, :], dropout_p=dropout)
+        attended = attended.transpose(1, 2).reshape(batch, -1, dim)
         x = self.attention_norm(x + self.dropout(self.attention_out(attended)))
         hidden = self.feed_forward_out(F.gelu(self.feed_forward_in(x)))
         return self.feed_forward_norm(x + self.dropout(hidden))
@@ -73,13 +79,22 @@ class SASRec(Backbone):
         )
         self.apply(init_weights)
 
+    def _inputs(self, items: torch.Tensor) -> torch.Tensor:
+        hidden = items + self.position.weight[: items.shape[1]]  # (B, L, D)
+        return self.input_dropout(self.input_norm(hidden))
+
     def forward(self, items: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        length = items.shape[1]
-        hidden = items + self.position.weight[:length]  # (B, L, D)
-        hidden = self.input_dropout(self.input_norm(hidden))
+        hidden = self._inputs(items)
         for layer in self.layers:
             hidden = layer(hidden)
         return hidden
+
+    def last_states(self, items: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The state after each whole sequence (B, D): the last layer runs for the last position only."""
+        hidden = self._inputs(items)
+        for layer in self.layers[:-1]:
+            hidden = layer(hidden)
+        return self.layers[-1](hidden, last=lengths - 1)[:, 0]
 
     def sequence_modules(self):
         return (self.layers,)

@@ -106,6 +106,11 @@ class Backbone(Component, nn.Module):
     def forward(self, items: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def last_states(self, items: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The state after each whole sequence (B, dim). Override when that can be computed with less work."""
+        states = self(items, lengths)
+        return states[torch.arange(len(lengths), device=states.device), lengths - 1]
+
     def sequence_modules(self) -> Iterable[nn.Module]:
         """The layers that model the sequence: what transfer keeps and freezes."""
         raise NotImplementedError

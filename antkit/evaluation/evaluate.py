@@ -39,8 +39,7 @@ def evaluate(
         length = int(cases.lengths[rows].max())
         inputs = cases.inputs[rows, :length].to(device)
         lengths = cases.lengths[rows].to(device)
-        states = model.user_states(table[inputs], lengths)
-        users = states[torch.arange(len(rows), device=device), lengths - 1]
+        users = model.backbone.last_states(table[inputs], lengths)  # (U, D)
         scores = model.scores(users, candidates)
         ranks = target_ranks(scores, cases.targets[rows].to(device), inputs if exclude_history else None)
         for name, value in metric_sums(ranks, ks).items():

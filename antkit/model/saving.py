@@ -1,0 +1,34 @@
+"""Finished models on disk: ``model.safetensors`` (weights) beside ``config.json`` (what they are).
+
+``config.json`` records everything needed to rebuild the model through the registry: the recipe's model
+section (component names and settings), the feature size of each modality, how items are represented,
+the catalogue size for item-id embeddings, and the antkit version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+import antkit
+from antkit.io import atomic_save, atomic_write_text
+
+
+def save_model(folder: Path, model: torch.nn.Module, recipe, dims: dict[str, int], items: str = "content",
+               n_items: int = 0, **extra) -> None:
+    """Write the weights and their config atomically (weights first: a config never points at nothing)."""
+    folder = Path(folder)
+    atomic_save({k: v.detach().cpu() for k, v in model.state_dict().items()}, folder / "model.safetensors")
+    config = {
+        "antkit_version": antkit.__version__,
+        "model": recipe.model.model_dump(mode="json"),
+        "feature_dims": dims,
+        "encoders": {m: getattr(recipe.model.modalities, m).encoder.model_dump(mode="json")
+                     for m in recipe.model.modalities.configured()},
+        "items": items,
+        "n_items": n_items,
+        **extra,
+    }
+    atomic_write_text(folder / "config.json", json.dumps(config, indent=2))
