@@ -7,11 +7,9 @@ import math
 import pytest
 import torch
 
-from antkit.model.dropout import dropout_copies
-import torch.nn.functional as F
-
 from antkit.components.adaptors import LinearAdaptor, MixtureOfExperts
 from antkit.components.base import Adaptor
+from antkit.model.dropout import dropout_copies
 
 
 def make_moe(registry, in_dim=3, dim=2, **settings):

@@ -13,9 +13,17 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from antkit.components.encoders.image import ColorLayout, ColorLayoutConfig
-from antkit.components.encoders.price import QuantileConfig, QuantilePrice, SinusoidalConfig, SinusoidalPrice
+from antkit.components.encoders.price import (
+    QuantileConfig,
+    QuantilePrice,
+    SinusoidalConfig,
+    SinusoidalPrice,
+)
 from antkit.components.encoders.text import (
-    HashedNgrams, HashedNgramsConfig, SentenceTransformerConfig, SentenceTransformerText,
+    HashedNgrams,
+    HashedNgramsConfig,
+    SentenceTransformerConfig,
+    SentenceTransformerText,
 )
 from antkit.features.store import FeatureStore, content_key
 

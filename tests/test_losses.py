@@ -6,7 +6,12 @@ import math
 
 import torch
 
-from antkit.model.losses import cosine_scores, full_softmax_loss, image_text_loss, in_batch_loss
+from antkit.model.losses import (
+    cosine_scores,
+    full_softmax_loss,
+    image_text_loss,
+    in_batch_loss,
+)
 
 
 def cos(a, b):
