@@ -9,12 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
 from antkit.data.catalogue import Catalogue
 from antkit.data.splits import evaluation_set, training_segments
@@ -24,11 +22,12 @@ from antkit.evaluation.evaluate import evaluate
 from antkit.features.catalogue import build_catalogue
 from antkit.io import atomic_write_text
 from antkit.model.build import build_encoders, build_model
-from antkit.model.saving import save_model
+from antkit.model.saving import load_weights, save_model
 from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
 from antkit.progress import Reporter
 from antkit.recipe import load_recipe, validate_recipe
+from antkit.recipe.checks import arm_folder
 from antkit.report.results import RunResults
 from antkit.training.distributed import Context, barrier, setup
 from antkit.training.trainer import TrainingSettings, train
@@ -40,10 +39,6 @@ def default_cache_dir() -> Path:
 
 def _fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _slug(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "arm"
 
 
 class Run:
@@ -83,14 +78,14 @@ class Run:
         """Train on all auxiliary domains together; returns the model state and a summary."""
         recipe = self.recipe
         folder = self.out / "pretrain"
-        fingerprint = _fingerprint(recipe.data.source.model_dump(), recipe.data.auxiliary, recipe.data.min_interactions,
+        fingerprint = _fingerprint([self.source.fingerprint(n) for n in recipe.data.auxiliary], recipe.data.min_interactions,
                                    recipe.model.model_dump(), recipe.pretrain.model_dump(), recipe.seed)
         summary_path = folder / "summary.json"
         if summary_path.exists():
             summary = json.loads(summary_path.read_text())
             if summary.get("fingerprint") == fingerprint:
                 self.reporter.message("pretrain: reusing the finished pre-training in " + str(folder))
-                return load_file(str(folder / "model.safetensors")), summary
+                return load_weights(folder / "model.safetensors"), summary
         names = recipe.data.auxiliary
         catalogue, offsets = Catalogue.concat([self.catalogues[n] for n in names])
         segments = [s for n, o in zip(names, offsets) for s in
@@ -129,8 +124,8 @@ class Run:
     def adapt(self, target: str, arm, pretrained: dict[str, torch.Tensor] | None, pretrain_id: str) -> dict:
         """Train one arm on ``target`` and evaluate it; returns its metrics and timings."""
         recipe = self.recipe
-        folder = self.out / target / _slug(arm.label)
-        fingerprint = _fingerprint(recipe.data.source.model_dump(), target, recipe.data.min_interactions,
+        folder = self.out / target / arm_folder(arm.label)
+        fingerprint = _fingerprint(self.source.fingerprint(target), recipe.data.min_interactions,
                                    recipe.model.model_dump(), recipe.adapt.model_dump(),
                                    recipe.evaluation.model_dump(), arm.model_dump(), recipe.seed, pretrain_id)
         result_path = folder / "result.json"

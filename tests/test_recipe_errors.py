@@ -196,3 +196,10 @@ def test_file_error_not_blamed_on_unrelated_override(tmp_path, registry, edit, o
     for line in lines:
         assert not line.startswith(f"--set {override}"), line
         assert str(path) in line, line
+
+
+def test_arm_labels_sharing_a_folder_are_refused(registry, tiny_recipe_path):
+    """Two labels that differ only in punctuation would write into one folder: an error at the second label."""
+    with pytest.raises(RecipeError, match=r"arms\.1\.label: arm labels 'a b' and 'a-b' would share"):
+        load_recipe(tiny_recipe_path, registry, ["arms=[{label: a b, strategy: {name: scratch}}, "
+                                                 "{label: a-b, strategy: {name: scratch}}]"])

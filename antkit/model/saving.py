@@ -12,7 +12,10 @@ from pathlib import Path
 
 import torch
 
+from safetensors.torch import load_file
+
 import antkit
+from antkit.errors import CheckpointError
 from antkit.io import atomic_save, atomic_write_text
 
 
@@ -32,3 +35,13 @@ def save_model(folder: Path, model: torch.nn.Module, recipe, dims: dict[str, int
         **extra,
     }
     atomic_write_text(folder / "config.json", json.dumps(config, indent=2))
+
+
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a ``model.safetensors``; a missing or damaged file is a CheckpointError naming it."""
+    try:
+        return load_file(str(path))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint file") from None
+    except Exception as error:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({error})") from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel
 
 from antkit.plugins.registry import Registry
@@ -10,13 +12,23 @@ from antkit.recipe.yaml_source import Location
 Problem = tuple[Location, str]
 
 
+def arm_folder(label: str) -> str:
+    """The folder an arm's files go to, under the target domain's folder."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "arm"
+
+
 def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
     """Problems of a recipe whose fields are each valid on their own."""
     problems: list[Problem] = []
     labels = [arm.label for arm in recipe.arms]
+    folders = [arm_folder(label) for label in labels]
     for index, label in enumerate(labels):
         if label in labels[:index]:
             problems.append((("arms", index, "label"), f"arm label '{label}' is used twice; labels must be unique"))
+        elif folders[index] in folders[:index]:
+            other = labels[folders.index(folders[index])]
+            problems.append((("arms", index, "label"), f"arm labels '{other}' and '{label}' would share the output "
+                             f"folder '{folders[index]}'; make them differ in letters or digits"))
     for index, arm in enumerate(recipe.arms):
         uses_pretrained = registry.get("strategy", arm.strategy.name).uses_pretrained
         if uses_pretrained and arm.items == "ids":
