@@ -50,6 +50,7 @@ class Run:
         self.source = registry.build("data_source", recipe.data.source)
         self.encoders = build_encoders(recipe, registry)
         self.domains, self.catalogues = {}, {}
+        self.configured = recipe.model.modalities.configured()
 
     # data -----------------------------------------------------------------
     def prepare_data(self) -> None:
@@ -74,12 +75,16 @@ class Run:
                                       evaluation.batch_size, self.context)
 
     # pre-training -----------------------------------------------------------
-    def pretrain(self) -> tuple[dict[str, torch.Tensor], dict]:
-        """Train on all auxiliary domains together; returns the model state and a summary."""
+    def pretrain_folder(self, modalities: list[str]) -> str:
+        """``pretrain`` for the recipe's modalities, ``pretrain-text`` etc. for an arm's subset."""
+        return "pretrain" if modalities == self.configured else "pretrain-" + "-".join(modalities)
+
+    def pretrain(self, modalities: list[str]) -> tuple[dict[str, torch.Tensor], dict]:
+        """Train on all auxiliary domains together with ``modalities``; returns the model state and a summary."""
         recipe = self.recipe
-        folder = self.out / "pretrain"
+        folder = self.out / self.pretrain_folder(modalities)
         fingerprint = _fingerprint([self.source.fingerprint(n) for n in recipe.data.auxiliary], recipe.data.min_interactions,
-                                   recipe.model.model_dump(), recipe.pretrain.model_dump(), recipe.seed)
+                                   recipe.model.model_dump(), recipe.pretrain.model_dump(), recipe.seed, modalities)
         summary_path = folder / "summary.json"
         if summary_path.exists():
             summary = json.loads(summary_path.read_text())
@@ -87,7 +92,7 @@ class Run:
                 self.reporter.message("pretrain: reusing the finished pre-training in " + str(folder))
                 return load_weights(folder / "model.safetensors"), summary
         names = recipe.data.auxiliary
-        catalogue, offsets = Catalogue.concat([self.catalogues[n] for n in names])
+        catalogue, offsets = Catalogue.concat([self.catalogues[n].select(modalities) for n in names])
         segments = [s for n, o in zip(names, offsets) for s in
                     training_segments(self.domains[n].sequences, recipe.model.max_length, o)]
         cases = {n: evaluation_set(self.domains[n].sequences, "valid", recipe.model.max_length) for n in names}
@@ -104,14 +109,14 @@ class Run:
             return {k: sum(m[k] for m in per_domain) / len(per_domain) for k in per_domain[0]}
 
         torch.manual_seed(recipe.seed)
-        model = build_model(recipe, self.registry, catalogue.dims)
+        model = build_model(recipe, self.registry, catalogue.dims, modalities=modalities)
         result = train(model, "in_batch", catalogue, segments,
                        self._settings(recipe.pretrain, recipe.pretrain.image_text_weight), validate,
                        recipe.evaluation.select_by, stage="pretrain", seed=recipe.seed,
                        checkpoint=folder / "training.safetensors", fingerprint=fingerprint,
                        context=self.context, reporter=self.reporter)
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-        summary = {"fingerprint": fingerprint, "domains": names, "valid": result.best_metrics,
+        summary = {"fingerprint": fingerprint, "domains": names, "modalities": modalities, "valid": result.best_metrics,
                    "best_epoch": result.best_epoch, "epochs": result.epochs_run,
                    "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second}
         if self.context.is_main:
@@ -134,11 +139,12 @@ class Run:
             if stored.get("fingerprint") == fingerprint:
                 self.reporter.message(f"{target}/{arm.label}: reusing the finished result in {folder}")
                 return stored
-        domain, catalogue = self.domains[target], self.catalogues[target]
+        modalities = arm.modality_set(self.configured)
+        domain, catalogue = self.domains[target], self.catalogues[target].select(modalities)
         valid = evaluation_set(domain.sequences, "valid", recipe.model.max_length)
         test = evaluation_set(domain.sequences, "test", recipe.model.max_length)
         torch.manual_seed(recipe.seed)
-        model = build_model(recipe, self.registry, catalogue.dims, arm.items, domain.n_items)
+        model = build_model(recipe, self.registry, catalogue.dims, arm.items, domain.n_items, modalities)
         strategy = self.registry.build("strategy", arm.strategy)
         strategy.prepare(model, pretrained if strategy.uses_pretrained else None)
         segments = training_segments(domain.sequences, recipe.model.max_length)
@@ -155,6 +161,7 @@ class Run:
         other = evaluate(model, catalogue, test, ev.ks, not ev.exclude_history, ev.batch_size, self.context)
         stored = {
             "fingerprint": fingerprint, "label": arm.label, "strategy": arm.strategy.name, "items": arm.items,
+            "modalities": [] if arm.items == "ids" else modalities,
             "valid": result.best_metrics, "test": test_metrics,
             ("test_unmasked" if ev.exclude_history else "test_masked"): other,
             "best_epoch": result.best_epoch, "epochs": result.epochs_run,
@@ -173,18 +180,25 @@ class Run:
     def execute(self) -> RunResults:
         started = time.perf_counter()
         self.prepare_data()
-        pretrained, pretrain_summary = None, None
-        if self.recipe.needs_pretraining():
-            pretrained, pretrain_summary = self.pretrain()
-        pretrain_id = pretrain_summary["fingerprint"] if pretrain_summary else ""
+        pretrained: dict[str, tuple[dict, dict]] = {}  # pre-training folder -> (state, summary)
         targets = {}
         for target in self.recipe.data.targets:
-            targets[target] = {arm.label: self.adapt(target, arm, pretrained, pretrain_id) for arm in self.recipe.arms}
+            targets[target] = {}
+            for arm in self.recipe.arms:
+                state, pretrain_id = None, ""
+                if self.registry.get("strategy", arm.strategy.name).uses_pretrained:
+                    modalities = arm.modality_set(self.configured)
+                    name = self.pretrain_folder(modalities)
+                    if name not in pretrained:
+                        pretrained[name] = self.pretrain(modalities)
+                    state, pretrain_id = pretrained[name][0], pretrained[name][1]["fingerprint"]
+                targets[target][arm.label] = self.adapt(target, arm, state, pretrain_id)
         data_summary = {
             name: {"users": len(d.user_ids), "items": d.n_items, "interactions": d.n_interactions}
             for name, d in self.domains.items()
         }
-        return RunResults(self.recipe.model_dump(mode="json"), targets, pretrain_summary, data_summary,
+        summaries = {name: summary for name, (_, summary) in pretrained.items()}
+        return RunResults(self.recipe.model_dump(mode="json"), targets, summaries, data_summary,
                           time.perf_counter() - started)
 
 

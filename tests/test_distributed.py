@@ -26,4 +26,4 @@ def test_torchrun_two_processes(tiny_recipe_path, tmp_path):
     results = json.loads((out / "results.json").read_text())
     arm = results["targets"]["office"]["relearn"]
     assert 0.0 < arm["test"]["recall@50"] <= 1.0
-    assert results["pretrain"]["epochs"] >= 1
+    assert results["pretrain"]["pretrain"]["epochs"] >= 1

@@ -42,11 +42,17 @@ def test_cli_run_writes_report(tiny_recipe_path, tmp_path):
 
 @pytest.mark.slow
 def test_python_api_run(tiny_recipe_path, tmp_path):
-    """antkit.run returns the results it writes; pre-training ran once and is recorded."""
+    """antkit.run returns the results it writes; each modality set's pre-training ran once and is recorded."""
     results = antkit.run(tiny_recipe_path, tmp_path / "api", ["arms=[{label: a, strategy: {name: relearn}}, "
-                                                               "{label: b, strategy: {name: scratch}}]"])
-    assert set(results.targets["office"]) == {"a", "b"}
-    assert results.pretrain["domains"] == ["kitchen", "garden"]
+                                                               "{label: b, strategy: {name: scratch}}, "
+                                                               "{label: t, strategy: {name: finetune}, modalities: [text]}]"])
+    assert set(results.targets["office"]) == {"a", "b", "t"}
+    assert set(results.pretrain) == {"pretrain", "pretrain-text"}
+    assert results.pretrain["pretrain"]["domains"] == ["kitchen", "garden"]
+    assert results.pretrain["pretrain-text"]["modalities"] == ["text"]
+    assert results.targets["office"]["t"]["modalities"] == ["text"]
+    text_only = json.loads((tmp_path / "api" / "office" / "t" / "config.json").read_text())
+    assert set(text_only["feature_dims"]) == set(text_only["encoders"]) == {"text"}
     summary = results.summaries()["office"]
     assert summary.relearn == "a" and summary.scratch == "b"
     assert summary.negative_transfer == (

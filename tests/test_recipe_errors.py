@@ -62,6 +62,12 @@ CASES = [
      ["line 22", "adapt.learning_rate", "-0.1", "greater than 0"], [], None),
     ("zero-layers", broken("layers: 1,", "layers: 0,"), ["line 20", "model.backbone.layers", "(got 0)"], [], None),
     ("bad-items-choice", broken("items: ids}", "items: id}"), ["line 27", "arms.3.items", "'id'"], [], None),
+    ("arm-modality-not-configured",
+     broken("    price:\n      encoder: {name: sinusoidal_price, dim: 8}\n      adaptor: {name: moe, experts: 2, "
+            "expert: linear, dropout: 0.0}\n", "").replace("{name: finetune}}", "{name: finetune}, modalities: [text, price]}"),
+     ["arms.1.modalities", "'price' is not one of the model's modalities (text, image)"], ["Value error"], None),
+    ("arm-modality-unknown", broken("{name: finetune}}", "{name: finetune}, modalities: [txt]}"),
+     ["line 25", "arms.1.modalities.0", "'txt'"], [], None),
 ]
 
 

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from antkit.cli import plugins_command, recipe_command, run_command
+from antkit.cli import data_command, plugins_command, recipe_command, run_command
 from antkit.errors import AntkitError
 
 app = typer.Typer(help="antkit: transferable multi-modal sequential recommendation (ANT).", no_args_is_help=True,
@@ -15,6 +15,7 @@ app = typer.Typer(help="antkit: transferable multi-modal sequential recommendati
 app.command("run")(run_command.run)
 app.command("plugins")(plugins_command.plugins)
 app.add_typer(recipe_command.app, name="recipe")
+app.add_typer(data_command.app, name="data")
 
 error_console = Console(stderr=True, soft_wrap=True)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
+from antkit.cli.output import stdout_console
 from antkit.pipeline import run as run_recipe
 from antkit.progress import RichReporter
 from antkit.report.tables import target_tables
@@ -21,7 +21,7 @@ def run(
     cache: Optional[Path] = typer.Option(None, "--cache", help="data and feature cache (default: $ANTKIT_CACHE or ~/.cache/antkit)"),
 ) -> None:
     """Pre-train, adapt every arm to every target domain, evaluate, and write the report."""
-    console = Console()
+    console = stdout_console()
     results = run_recipe(recipe, out, set_, reporter=RichReporter(), cache_dir=cache)
     if int(os.environ.get("RANK", "0")) != 0:
         return  # under torchrun, process 0 prints the report

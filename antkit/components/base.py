@@ -37,6 +37,7 @@ class Encoder(Component):
 
     kind: ClassVar[str] = "encoder"
     modality: ClassVar[str] = ""  # "text", "image" or "price"
+    content_column: ClassVar[str] = ""  # the item column it reads; "" = the modality's usual one
     per_item: ClassVar[bool] = True  # False when an item's vector depends on the other items too
 
     def __init__(self, config: ComponentConfig):

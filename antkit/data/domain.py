@@ -12,12 +12,15 @@ class RawDomain:
     """What a data source provides: items with content, and interactions, as columns.
 
     ``items``: ``item_id`` (str) plus any of ``text`` (str or None), ``price`` (float or None),
-    ``images`` (list of image references per item). ``interactions``: ``user_id``, ``item_id``, ``timestamp``.
+    ``images`` (list of image references per item), ``image_vector`` (a precomputed image vector or None).
+    ``interactions``: ``user_id``, ``item_id``, ``timestamp``. ``skipped`` counts rows a lenient importer
+    skipped, by reason.
     """
 
     name: str
     items: dict[str, list]
     interactions: dict[str, list]
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

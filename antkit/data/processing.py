@@ -23,16 +23,22 @@ def k_core(pairs: list[tuple[str, str]], k: int) -> list[tuple[str, str]]:
 
 
 def process(raw: RawDomain, min_interactions: int = 5) -> Domain:
-    """Keep interactions with known items, apply the k-core filter, order each user's items by time
-    (ties kept in file order), and number items by first appearance in that order."""
+    """Keep interactions with known items, drop exact repeats (same user, item and time), apply the k-core
+    filter, order each user's items by time (ties kept in file order), and number items by first appearance
+    in that order. ``stats`` of the result counts what each step removed."""
     item_rows = {item_id: row for row, item_id in enumerate(raw.items["item_id"])}
     columns = raw.interactions
     events = []  # (user, timestamp, position in file, item)
-    unknown = 0
+    seen = set()
+    unknown = duplicates = 0
     for position, (user, item, timestamp) in enumerate(zip(columns["user_id"], columns["item_id"], columns["timestamp"])):
         if item not in item_rows:
             unknown += 1
             continue
+        if (user, item, timestamp) in seen:
+            duplicates += 1
+            continue
+        seen.add((user, item, timestamp))
         events.append((user, float(timestamp), position, item))
     kept = set(k_core([(u, i) for u, _, _, i in events], min_interactions))
     by_user: dict[str, list] = defaultdict(list)
@@ -54,5 +60,7 @@ def process(raw: RawDomain, min_interactions: int = 5) -> Domain:
     content = {
         column: [raw.items[column][item_rows[i]] for i in item_ids] for column in raw.items if column != "item_id"
     }
-    stats = {"unknown_item_interactions": unknown, "interactions_before_filter": len(events)}
+    stats = {**raw.skipped, "unknown_item_interactions": unknown, "duplicate_interactions": duplicates,
+             "interactions_before_filter": len(events),
+             "removed_by_k_core": len(events) - sum(len(s) for s in sequences)}
     return Domain(raw.name, item_ids, content, user_ids, sequences, stats)

@@ -1,4 +1,4 @@
-"""Built-in data sources."""
+"""Built-in data sources: the generated default data, and RecBole atomic files."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from pydantic import Field
 
 from antkit.components.base import ComponentConfig, DataSource
 from antkit.data import synthetic
+from antkit.data.amazon2018 import Amazon2018Source
+from antkit.data.amazon2023 import Amazon2023Source
+from antkit.data.recbole import RecBoleSource
 from antkit.errors import DataError
 from antkit.plugins import hookimpl
 
@@ -54,3 +57,6 @@ class SyntheticSource(DataSource):
 @hookimpl
 def register_data_sources(register):
     register(SyntheticSource)
+    register(RecBoleSource)
+    register(Amazon2018Source)
+    register(Amazon2023Source)

@@ -16,8 +16,17 @@ from antkit.data.domain import Domain
 from antkit.data.processing import process
 from antkit.errors import DataError
 
-FORMAT = 1  # bump when the stored layout or the processing changes
+FORMAT = 2  # bump when the stored layout or the processing changes
 datasets.disable_progress_bars()
+
+CONTENT_FEATURES = {  # the item columns a domain may carry, as stored
+    "text": datasets.Value("string"),
+    "price": datasets.Value("float64"),
+    # image references as stored (encoded bytes, or a path / URL), never opened here: a missing file is the
+    # image encoder's to count, not a reason for the data step to fail
+    "images": datasets.List({"bytes": datasets.Value("binary"), "path": datasets.Value("string")}),
+    "image_vector": datasets.Sequence(datasets.Value("float32")),
+}
 
 
 def cache_key(source: DataSource, domain: str, min_interactions: int) -> str:
@@ -42,15 +51,11 @@ def save_domain(domain: Domain, folder: Path) -> None:
     shutil.rmtree(partial, ignore_errors=True)
     columns = {"item_id": domain.item_ids}
     features = {"item_id": datasets.Value("string")}
-    if "text" in domain.content:
-        columns["text"] = domain.content["text"]
-        features["text"] = datasets.Value("string")
-    if "price" in domain.content:
-        columns["price"] = domain.content["price"]
-        features["price"] = datasets.Value("float64")
-    if "images" in domain.content:
-        columns["images"] = [[_image_cell(i) for i in images] for images in domain.content["images"]]
-        features["images"] = datasets.Sequence(datasets.Image(decode=False))
+    for column, values in domain.content.items():
+        if column not in CONTENT_FEATURES:
+            raise DataError(f"domain '{domain.name}': unknown item column '{column}'; known: {', '.join(CONTENT_FEATURES)}")
+        columns[column] = [[_image_cell(i) for i in v or []] for v in values] if column == "images" else values
+        features[column] = CONTENT_FEATURES[column]
     datasets.Dataset.from_dict(columns, features=datasets.Features(features)).save_to_disk(str(partial / "items"))
     datasets.Dataset.from_dict(
         {"user_id": domain.user_ids, "sequence": [s.tolist() for s in domain.sequences]},

@@ -19,7 +19,8 @@ def build_catalogue(domain: Domain, encoders: dict[str, Encoder], cache_dir: Pat
     """Features of every item of ``domain`` for each modality in ``encoders`` (row 0: padding)."""
     features, present = {}, {}
     for modality, encoder in encoders.items():
-        values = domain.content.get(CONTENT_COLUMNS[modality]) or [None] * domain.n_items
+        column = encoder.content_column or CONTENT_COLUMNS[modality]
+        values = domain.content.get(column) or [None] * domain.n_items
         context = ""
         if not encoder.per_item:  # its vectors depend on the whole catalogue
             context = hashlib.sha256("".join(content_key(v) for v in values).encode()).hexdigest()

@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
@@ -18,7 +19,9 @@ from antkit.io import atomic_save
 def content_key(value) -> str:
     """A digest of one item's raw content of one modality."""
     digest = hashlib.sha1()
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], float):  # a precomputed vector
+        digest.update(np.asarray(value, dtype=np.float32).tobytes())
+    elif isinstance(value, (list, tuple)):
         for part in value:
             digest.update(content_key(part).encode())
     elif isinstance(value, dict):  # an image cell: {"bytes", "path"}

@@ -18,14 +18,16 @@ def build_encoders(recipe, registry: Registry) -> dict[str, Encoder]:
     return {m: registry.build("encoder", getattr(modalities, m).encoder) for m in modalities.configured()}
 
 
-def build_model(recipe, registry: Registry, dims: dict[str, int], items: Items = "content", n_items: int = 0) -> SequentialRecommender:
-    """The recommender the recipe describes, for features of sizes ``dims`` and a domain of ``n_items``."""
+def build_model(recipe, registry: Registry, dims: dict[str, int], items: Items = "content", n_items: int = 0,
+                modalities: list[str] | None = None) -> SequentialRecommender:
+    """The recommender the recipe describes, for features of sizes ``dims`` and a domain of ``n_items``,
+    using ``modalities`` (default: all the recipe configures)."""
     model = recipe.model
     try:
         backbone = registry.build("backbone", model.backbone, model.dim, model.max_length)
         tower = None
         if items != "ids":
-            configured = model.modalities.configured()
+            configured = modalities or model.modalities.configured()
             adaptors = {
                 m: registry.build("adaptor", getattr(model.modalities, m).adaptor, dims[m], model.dim) for m in configured
             }

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import torch
-
 from safetensors.torch import load_file
 
 import antkit
@@ -29,7 +28,7 @@ def save_model(folder: Path, model: torch.nn.Module, recipe, dims: dict[str, int
         "model": recipe.model.model_dump(mode="json"),
         "feature_dims": dims,
         "encoders": {m: getattr(recipe.model.modalities, m).encoder.model_dump(mode="json")
-                     for m in recipe.model.modalities.configured()},
+                     for m in dims},
         "items": items,
         "n_items": n_items,
         **extra,

@@ -37,6 +37,14 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
         if uses_pretrained and not recipe.data.auxiliary:
             problems.append((("data", "auxiliary"), f"arm '{arm.label}' ({arm.strategy.name}) needs pre-training, "
                              "so give at least one auxiliary domain"))
+    configured = recipe.model.modalities.configured()
+    for index, arm in enumerate(recipe.arms):
+        for modality in dict.fromkeys(arm.modalities or []):
+            if modality not in configured:
+                problems.append((("arms", index, "modalities"), f"'{modality}' is not one of the model's modalities "
+                                 f"({', '.join(configured)}); configure it under model.modalities"))
+        if arm.modalities and arm.items == "ids":
+            problems.append((("arms", index, "modalities"), "an ID-only arm ('items: ids') uses no modalities"))
     for domain in sorted(set(recipe.data.auxiliary) & set(recipe.data.targets)):
         problems.append((("data", "targets"), f"'{domain}' is also an auxiliary domain; a target must be unseen"))
     for k in (10, 50):

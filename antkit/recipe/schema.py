@@ -104,6 +104,15 @@ def _component_models(registry: Registry):
             "content",
             description="content: inductive (features only); ids: ID-only SASRec; content+ids: transductive",
         )
+        modalities: Optional[list[Literal["text", "image", "price"]]] = Field(
+            None, min_length=1,
+            description="use only these of the model's modalities (e.g. [text]: a UniSRec-style arm); "
+                        "pre-training then uses them too; default: all",
+        )
+
+        def modality_set(self, configured: list[str]) -> list[str]:
+            """The modalities this arm's model uses, in the recipe's order."""
+            return [m for m in configured if self.modalities is None or m in self.modalities]
 
     class Recipe(Strict):
         """A complete antkit run: data, model, pre-training, adaptation, evaluation, and the arms to compare."""
@@ -116,9 +125,6 @@ def _component_models(registry: Registry):
         arms: list[ArmRecipe] = Field(min_length=1)
         seed: int = 0
         device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1', ...")
-
-        def needs_pretraining(self) -> bool:
-            return any(registry.get("strategy", a.strategy.name).uses_pretrained for a in self.arms)
 
     return Recipe
 

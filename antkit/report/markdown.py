@@ -25,9 +25,8 @@ def render_markdown(results) -> str:
             lines.append(f"- {summary.relearn} vs the best baseline: " + ", ".join(
                 f"{LABELS[m]} {summary.gains[m]:+.1%} (vs {summary.best_baseline[m]})" for m in METRICS))
         lines.append("")
-    if results.pretrain:
-        p = results.pretrain
-        lines += [f"Pre-training on {', '.join(p['domains'])}: {p['epochs']} epochs, best epoch {p['best_epoch'] + 1}, "
+    for p in results.pretrain.values():
+        lines += [f"Pre-training ({'+'.join(p['modalities'])}) on {', '.join(p['domains'])}: {p['epochs']} epochs, best epoch {p['best_epoch'] + 1}, "
                   f"valid NDCG@10 {p['valid']['ndcg@10']:.4f}, {p['prefixes_per_second']:.0f} training prefixes/s.", ""]
     lines.append(f"Total wall time: {results.seconds:.0f} s.")
     return "\n".join(lines) + "\n"

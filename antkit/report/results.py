@@ -11,7 +11,7 @@ from antkit.report.analysis import summarise
 from antkit.report.chart import render_chart
 from antkit.report.markdown import render_markdown
 
-RESULT_FIELDS = ("strategy", "items", "valid", "test", "test_unmasked", "test_masked", "best_epoch", "epochs",
+RESULT_FIELDS = ("strategy", "items", "modalities", "valid", "test", "test_unmasked", "test_masked", "best_epoch", "epochs",
                  "train_seconds", "prefixes_per_second", "test_users_per_second", "seconds", "trainable_parameters")
 
 
@@ -19,7 +19,7 @@ RESULT_FIELDS = ("strategy", "items", "valid", "test", "test_unmasked", "test_ma
 class RunResults:
     recipe: dict
     targets: dict[str, dict[str, dict]]  # target -> arm label -> result
-    pretrain: dict | None
+    pretrain: dict[str, dict]  # pre-training folder ("pretrain", "pretrain-text", ...) -> its summary
     data: dict[str, dict]
     seconds: float
 
@@ -33,7 +33,8 @@ class RunResults:
                 target: {label: {k: arm[k] for k in RESULT_FIELDS if k in arm} for label, arm in arms.items()}
                 for target, arms in self.targets.items()
             },
-            "pretrain": {k: v for k, v in (self.pretrain or {}).items() if k != "fingerprint"} or None,
+            "pretrain": {name: {k: v for k, v in summary.items() if k != "fingerprint"}
+                         for name, summary in self.pretrain.items()},
             "data": self.data,
             "seconds": self.seconds,
         }

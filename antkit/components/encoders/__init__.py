@@ -1,6 +1,6 @@
 """Built-in modality encoders (raw content -> frozen feature vectors)."""
 
-from antkit.components.encoders.image import ColorLayout
+from antkit.components.encoders.image import ColorLayout, PrecomputedImage
 from antkit.components.encoders.price import QuantilePrice, SinusoidalPrice
 from antkit.components.encoders.text import HashedNgrams, SentenceTransformerText
 from antkit.plugins import hookimpl
@@ -8,5 +8,5 @@ from antkit.plugins import hookimpl
 
 @hookimpl
 def register_encoders(register):
-    for encoder in (SentenceTransformerText, HashedNgrams, ColorLayout, SinusoidalPrice, QuantilePrice):
+    for encoder in (SentenceTransformerText, HashedNgrams, ColorLayout, PrecomputedImage, SinusoidalPrice, QuantilePrice):
         register(encoder)

@@ -1,4 +1,5 @@
-"""Image encoders. ``color_layout``: a classic hand-crafted descriptor (no model needed).
+"""Image encoders. ``color_layout``: a classic hand-crafted descriptor (no model needed); ``precomputed``:
+vectors that come with the data.
 
 The image is averaged on a ``grid x grid`` layout of mean RGB colours, plus a joint RGB histogram with
 ``levels`` levels per channel; an item's vector is the mean over its images that load.
@@ -11,6 +12,7 @@ from pydantic import Field
 
 from antkit.components.base import ComponentConfig, Encoder
 from antkit.data.images import open_image
+from antkit.errors import DataError
 
 
 class ColorLayoutConfig(ComponentConfig):
@@ -59,4 +61,31 @@ class ColorLayout(Encoder):
             if vectors:
                 features[row] = torch.stack(vectors).mean(0)
                 present[row] = True
+        return features, present
+
+
+class PrecomputedImageConfig(ComponentConfig):
+    dim: int = Field(ge=1, description="length of the vectors (items without one get an absent all-zero row)")
+
+
+class PrecomputedImage(Encoder):
+    """Image vectors computed elsewhere, shipped with the data (e.g. RecBole's ``NAME.image.npy``)."""
+
+    name = "precomputed"
+    modality = "image"
+    content_column = "image_vector"
+    description = "image vectors that come with the data source (no model run)"
+    Config = PrecomputedImageConfig
+
+    def encode(self, values):
+        features = torch.zeros(len(values), self.config.dim)
+        present = torch.zeros(len(values), dtype=torch.bool)
+        for row, vector in enumerate(values):
+            if vector is None or len(vector) == 0:
+                continue
+            if len(vector) != self.config.dim:
+                raise DataError(f"encoder 'precomputed': the data's image vectors have {len(vector)} values, "
+                                f"the recipe says dim {self.config.dim}")
+            features[row] = torch.as_tensor(vector, dtype=torch.float32)
+            present[row] = True
         return features, present

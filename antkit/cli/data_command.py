@@ -1,0 +1,84 @@
+"""``antkit data``: process and cache a recipe's domains, and describe them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from antkit.cli.output import stdout_console
+from antkit.data.store import prepared_domain
+from antkit.data.summary import domain_summary
+from antkit.errors import DataError
+from antkit.pipeline import default_cache_dir
+from antkit.plugins.manager import load_registry
+from antkit.recipe import load_recipe
+
+app = typer.Typer(help="Prepare and inspect the data a recipe uses.", no_args_is_help=True)
+
+RECIPE = typer.Argument(..., help="recipe file (YAML) naming the data source and domains")
+DOMAINS = typer.Option([], "--domain", "-d", help="only this domain (repeatable; default: all the recipe uses)")
+SET = typer.Option([], "--set", help="override a recipe field first: a.b=value (repeatable)")
+CACHE = typer.Option(None, "--cache", help="data cache (default: $ANTKIT_CACHE or ~/.cache/antkit)")
+
+
+def prepare_domains(recipe_path: Path, domains: list[str], overrides: list[str], cache: Path | None):
+    """Process (or load from the cache) each domain; yields (name, domain, seconds)."""
+    recipe = load_recipe(recipe_path, load_registry(), overrides)
+    names = recipe.data.auxiliary + recipe.data.targets
+    unknown = [d for d in domains if d not in names]
+    if unknown:
+        raise DataError(f"{recipe_path}: the recipe has no domain {', '.join(unknown)}; it has {', '.join(names)}")
+    source = load_registry().build("data_source", recipe.data.source)
+    for name in domains or names:
+        started = time.perf_counter()
+        domain = prepared_domain(source, name, recipe.data.min_interactions, cache or default_cache_dir())
+        yield name, domain, time.perf_counter() - started
+
+
+def summary_table(rows: list[tuple[str, dict]], seconds: dict[str, float] | None = None) -> Table:
+    """Users, items, interactions, sequence length (mean, max), sparsity and modality coverage per domain."""
+    table = Table(title="domains (coverage: share of items with text / price / image)", title_justify="left")
+    columns = ["domain", "users", "items", "inter.", "len", "max", "sparsity", "text", "price", "image"]
+    for column in columns + (["s"] if seconds is not None else []):
+        table.add_column(column, justify="left" if column == "domain" else "right", no_wrap=True)
+    for name, s in rows:
+        cells = [name, f"{s['users']:,}", f"{s['items']:,}", f"{s['interactions']:,}", f"{s['mean_length']:.1f}",
+                 str(s["max_length"]), f"{s['sparsity']:.2%}", *(f"{s['coverage'][m]:.0%}" for m in ("text", "price", "image"))]
+        table.add_row(*cells, *([f"{seconds[name]:.1f}"] if seconds is not None else []))
+    return table
+
+
+def processing_table(rows: list[tuple[str, dict]]) -> Table:
+    table = Table(title="what processing removed or skipped", title_justify="left")
+    table.add_column("domain")
+    table.add_column("reason")
+    table.add_column("count", justify="right")
+    for name, s in rows:
+        for reason, count in s["processing"].items():
+            table.add_row(name, reason.replace("_", " "), f"{count:,}")
+    return table
+
+
+@app.command()
+def prepare(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] = SET, cache: Path | None = CACHE):
+    """Process every domain of the recipe into the cache (reused while the files and settings are unchanged)."""
+    console = stdout_console()
+    rows, seconds = [], {}
+    started = time.perf_counter()
+    for name, processed, took in prepare_domains(recipe, domain, set_, cache):
+        rows.append((name, domain_summary(processed)))
+        seconds[name] = took
+    console.print(summary_table(rows, seconds))
+    console.print(f"prepared {len(rows)} domain(s) in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def info(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] = SET, cache: Path | None = CACHE):
+    """Describe the recipe's domains: sizes, sequence lengths, sparsity, modality coverage, and what was removed."""
+    rows = [(name, domain_summary(processed)) for name, processed, _ in prepare_domains(recipe, domain, set_, cache)]
+    console = stdout_console()
+    console.print(summary_table(rows))
+    console.print(processing_table(rows))

@@ -1,0 +1,153 @@
+"""Amazon Reviews 2023 (Y. Hou, J. Li, Z. He, A. Yan, X. Chen & J. McAuley, "Bridging Language and Items for
+Retrieval and Recommendation", 2024), as the McAuley lab distributes it.
+
+A domain is a category: reviews ``NAME.jsonl`` (or ``.jsonl.gz``) and metadata ``meta_NAME.jsonl`` (or
+``.jsonl.gz``), directly in the folder ``location`` or in the hub dataset's layout ``raw/review_categories/`` and
+``raw/meta_categories/``. Items are keyed by ``parent_asin`` (``asin`` is a variant); review ``timestamp``s are
+milliseconds, stored as seconds.
+
+``location: hf://datasets/McAuley-Lab/Amazon-Reviews-2023`` (the default) streams the public hub dataset through
+``datasets``. The hub is not reachable from the test machines, so that path is tested only with local files in the
+same layout (``reader: datasets``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from antkit.components.base import DataSource
+from antkit.data.amazon import (
+    AmazonConfig,
+    ReviewTable,
+    categories,
+    fingerprint_files,
+    first_file,
+    identifiers,
+    joined,
+    json_lines,
+    timestamp,
+    urls,
+)
+from antkit.data.domain import RawDomain
+from antkit.data.parsing import BadRows
+from antkit.errors import DataError
+
+HUB = "hf://datasets/McAuley-Lab/Amazon-Reviews-2023"
+REVIEW_FOLDER, META_FOLDER = "raw/review_categories", "raw/meta_categories"
+REVIEW_FILES = ("{}.jsonl", "{}.jsonl.gz")
+META_FILES = ("meta_{}.jsonl", "meta_{}.jsonl.gz")
+NO_PRICE = ("—", "None")  # what the release writes for "no price"
+
+
+class Amazon2023Config(AmazonConfig):
+    location: str = Field(HUB, description="a folder with the category files, or an hf:// dataset in the hub layout")
+    reader: Literal["python", "datasets"] | None = Field(
+        None, description="how files are read: python (default for a folder) or datasets (default for hf://)")
+
+    @model_validator(mode="after")
+    def _hub_needs_datasets(self):
+        if self.location.startswith("hf://") and self.reader == "python":
+            raise ValueError("an hf:// location can only be read with reader: datasets")
+        return self
+
+
+def dataset_rows(file: str) -> Iterator[tuple[int, dict]]:
+    """(row number, object) for each line of a JSON-lines file, local or hf://, streamed by ``datasets``.
+
+    Rows are numbered as lines when the file has no blank lines; a malformed line stops the reading.
+    """
+    import datasets  # slow to import, and only this reader needs it
+
+    try:
+        yield from enumerate(datasets.load_dataset("json", data_files=file, split="train", streaming=True), start=1)
+    except (OSError, ValueError, EOFError, zlib.error) as error:
+        raise DataError(f"{file}: datasets cannot read it ({type(error).__name__}: {error})") from None
+
+
+def image_urls(images) -> list[str]:
+    """The best URL of each image: ``hi_res``, else ``large``, else ``thumb``."""
+    best = [image.get("hi_res") or image.get("large") or image.get("thumb")
+            for image in images or () if isinstance(image, dict)]
+    return urls(best)
+
+
+class Amazon2023Source(DataSource):
+    """Categories of the Amazon Reviews 2023 release, from a local folder or the hub dataset."""
+
+    name = "amazon2023"
+    description = "Amazon Reviews 2023 (NAME.jsonl, meta_NAME.jsonl) in a folder or the McAuley-Lab hub dataset"
+    Config = Amazon2023Config
+
+    @property
+    def on_hub(self) -> bool:
+        return self.config.location.startswith("hf://")
+
+    def files(self, domain: str) -> tuple[Path | str, Path | str]:
+        """The reviews file and the meta file of ``domain`` (hf:// addresses for a hub location)."""
+        if self.on_hub:
+            base = self.config.location.rstrip("/")
+            return f"{base}/{REVIEW_FOLDER}/{domain}.jsonl", f"{base}/{META_FOLDER}/meta_{domain}.jsonl"
+        root = Path(self.config.location).expanduser()
+        if not root.is_dir():
+            raise DataError(f"data source 'amazon2023': folder {root} does not exist")
+        reviews = first_file([root, root / REVIEW_FOLDER], REVIEW_FILES, domain)
+        meta = first_file([root, root / META_FOLDER], META_FILES, domain)
+        if reviews is None or meta is None:
+            kind, names = ("reviews", REVIEW_FILES) if reviews is None else ("meta", META_FILES)
+            raise DataError(f"data source 'amazon2023': no {kind} file for '{domain}' in {root} or "
+                            f"{root / (REVIEW_FOLDER if reviews is None else META_FOLDER)} (looked for "
+                            f"{', '.join(n.format(domain) for n in names)}); domains there: "
+                            f"{', '.join(self.domains(root)) or 'none'}")
+        return reviews, meta
+
+    @staticmethod
+    def domains(root: Path) -> list[str]:
+        """The categories in ``root`` (either layout) that have both a reviews and a meta file."""
+        described = categories(root, META_FILES) | categories(root / META_FOLDER, META_FILES)
+        return sorted(c for c in described if first_file([root, root / REVIEW_FOLDER], REVIEW_FILES, c))
+
+    def fingerprint(self, domain: str) -> str:
+        if self.on_hub:  # the hub's files are not hashed: that would mean downloading them
+            return f"{self.name}:{domain}:{hashlib.sha256(self.config.model_dump_json().encode()).hexdigest()}"
+        return fingerprint_files(self.name, domain, self.config, self.files(domain))
+
+    def load(self, domain: str) -> RawDomain:
+        reviews, meta = self.files(domain)
+        table = ReviewTable(self.config, BadRows(self.config.lenient))
+        self._items(meta, table)
+        self._reviews(reviews, table)
+        return table.domain(domain)
+
+    def _rows(self, file: Path | str, bad: BadRows) -> Iterator[tuple[int, dict]]:
+        reader = self.config.reader or ("datasets" if self.on_hub else "python")
+        return dataset_rows(str(file)) if reader == "datasets" else json_lines(Path(file), bad)
+
+    def _items(self, path: Path | str, table: ReviewTable) -> None:
+        for number, row in self._rows(path, table.bad):
+            ids = identifiers(row, ("parent_asin",), path, number, table.bad)
+            if ids is None:
+                continue
+            details = row.get("details")
+            brand = details.get("Brand") if isinstance(details, dict) else None
+            fields = {"title": row.get("title"), "categories": row.get("categories"),
+                      "brand": brand or row.get("store"), "description": joined(row.get("description"))}
+            price = None if row.get("price") in NO_PRICE else row.get("price")
+            table.add_item(path, number, ids[0], fields, price, image_urls(row.get("images")))
+
+    def _reviews(self, path: Path | str, table: ReviewTable) -> None:
+        for number, row in self._rows(path, table.bad):
+            ids = identifiers(row, ("user_id", "parent_asin", "timestamp"), path, number, table.bad)
+            if ids is None:
+                continue
+            try:
+                seconds = timestamp(ids[2], per_second=1000)
+            except ValueError as error:
+                table.bad.report("unparsable timestamp", path, number, str(error))
+                continue
+            table.add_review(ids[0], ids[1], seconds)

@@ -1,0 +1,77 @@
+"""What every importer of real data needs: item text from metadata fields, prices from the strings shops
+write, and one policy for bad rows (stop with the file and line, or skip and count them)."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+from antkit.errors import DataError
+
+DEFAULT_TEXT_FIELDS = ("title", "categories", "brand")
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
+
+
+def clean_text(value) -> str:
+    """HTML entities unescaped, tags removed, whitespace collapsed; lists (category paths) joined by ', '."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(part for part in (clean_text(v) for v in value) if part)
+    text = html.unescape(str(value))
+    return _SPACE.sub(" ", _TAG.sub(" ", text)).strip()
+
+
+def item_text(fields: dict, names: tuple[str, ...] = DEFAULT_TEXT_FIELDS, max_field_chars: int = 2000) -> str | None:
+    """The item's text: the cleaned ``names`` fields in that order, joined by spaces; a field longer than
+    ``max_field_chars`` is dropped (as the field's convention does). None when nothing is left."""
+    parts = [clean_text(fields.get(name)) for name in names]
+    text = " ".join(p for p in parts if p and len(p) <= max_field_chars)
+    return text or None
+
+
+def parse_price(value) -> float | None:
+    """A price as a number: ``12.5``, ``"$1,299"``, ``"USD 5"``, a range ``"$5.99 - $12.00"`` (its midpoint).
+
+    Empty or missing gives None; text without a usable number raises ValueError.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        price = float(value)
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        numbers = _NUMBER.findall(text.replace(",", ""))
+        if text.lstrip("$ ").startswith("-"):
+            raise ValueError(f"a price must be >= 0, not {text!r}")
+        if not numbers or len(numbers) > 2 or (len(numbers) == 2 and "-" not in text):
+            raise ValueError(f"cannot read a price from {text!r}")
+        price = sum(float(n) for n in numbers) / len(numbers)
+    if not math.isfinite(price) or price < 0:
+        raise ValueError(f"a price must be a finite number >= 0, not {value!r}")
+    return price
+
+
+class BadRows:
+    """The importer's policy for bad input: strict (default) raises a ``DataError`` naming the file and line;
+    lenient skips the row and counts it by reason, for the data summary."""
+
+    def __init__(self, lenient: bool):
+        self.lenient = lenient
+        self.skipped: Counter[str] = Counter()
+
+    def report(self, reason: str, path: Path | str, line: int | None, detail: str) -> None:
+        if not self.lenient:
+            where = f"{path}, line {line}" if line is not None else str(path)
+            raise DataError(f"{where}: {detail} (set 'lenient: true' on the data source to skip such rows)")
+        self.skipped[reason] += 1
+
+    def counts(self) -> dict[str, int]:
+        return {f"skipped: {reason}": n for reason, n in sorted(self.skipped.items())}

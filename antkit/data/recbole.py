@@ -1,0 +1,182 @@
+"""RecBole atomic files: ``NAME.inter`` and ``NAME.item``, tab-separated with ``field:type`` headers, plus
+optional precomputed image vectors ``NAME.image.npy`` whose row order is ``NAME.image_ids.txt``.
+
+A domain ``NAME`` lives in ``PATH/NAME/`` (one folder per domain, as RecBole's dataset folders) or directly
+in ``PATH``. Interactions need ``user_id`` and ``item_id``; ``timestamp`` is optional (file order then).
+Items need ``item_id``; the text comes from the configured fields, ``price`` is parsed, and an ``images`` /
+``image_url`` / ``imUrl`` column gives space-separated image paths (relative to the folder) or URLs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+from antkit.components.base import ComponentConfig, DataSource
+from antkit.data.domain import RawDomain
+from antkit.data.parsing import DEFAULT_TEXT_FIELDS, BadRows, item_text, parse_price
+from antkit.errors import DataError
+
+IMAGE_COLUMNS = ("images", "image_url", "imUrl")
+
+
+class RecBoleConfig(ComponentConfig):
+    path: Path = Field(description="folder with one sub-folder per domain (NAME/NAME.inter), or the files themselves")
+    text_fields: tuple[str, ...] = Field(DEFAULT_TEXT_FIELDS, min_length=1, description="item fields joined into its text")
+    max_field_chars: int = Field(2000, ge=1, description="a text field longer than this is left out")
+    lenient: bool = Field(False, description="skip and count bad rows instead of stopping at the first")
+
+
+def _rows(path: Path, bad: BadRows) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {field: value}) for each data row of an atomic file; header types are dropped."""
+    try:
+        handle = path.open("rb")
+    except OSError as error:
+        raise DataError(f"{path}: cannot be read ({error.strerror})") from None
+    with handle:
+        header = handle.readline().decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
+        names = [column.split(":", 1)[0].strip() for column in header]
+        for number, raw in enumerate(handle, start=2):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                bad.report("undecodable line", path, number, "not UTF-8 text")
+                continue
+            if not line.strip():
+                continue
+            values = line.split("\t")
+            if len(values) != len(names):
+                bad.report("malformed line", path, number, f"{len(values)} tab-separated fields, the header has {len(names)}")
+                continue
+            yield number, dict(zip(names, values))
+
+
+def _require(path: Path, row: dict[str, str], fields: tuple[str, ...]) -> None:
+    missing = [f for f in fields if f not in row]
+    if missing:
+        raise DataError(f"{path}: the header has no {', '.join(missing)} column (it has: {', '.join(row)})")
+
+
+class RecBoleSource(DataSource):
+    """Domains stored as RecBole atomic files (the layout of UniSRec's and RecBole's processed datasets)."""
+
+    name = "recbole"
+    description = "RecBole atomic files (NAME.inter, NAME.item, optional NAME.image.npy) in a folder"
+    Config = RecBoleConfig
+
+    def folder(self, domain: str) -> Path:
+        root = Path(self.config.path).expanduser()
+        for folder in (root / domain, root):
+            if (folder / f"{domain}.inter").is_file():
+                return folder
+        if not root.is_dir():
+            raise DataError(f"data source 'recbole': folder {root} does not exist")
+        available = sorted(p.stem for p in root.glob("*/*.inter") if p.parent.name == p.stem) or sorted(
+            p.stem for p in root.glob("*.inter"))
+        raise DataError(f"data source 'recbole': no {domain}.inter in {root} or {root / domain}; "
+                        f"domains there: {', '.join(available) or 'none'}")
+
+    def files(self, domain: str) -> list[Path]:
+        folder = self.folder(domain)
+        names = (f"{domain}.inter", f"{domain}.item", f"{domain}.image.npy", f"{domain}.image_ids.txt")
+        return [folder / name for name in names if (folder / name).is_file()]
+
+    def fingerprint(self, domain: str) -> str:
+        digest = hashlib.sha256(self.config.model_dump_json().encode())
+        for path in self.files(domain):
+            digest.update(path.name.encode())
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        return f"recbole:{domain}:{digest.hexdigest()}"
+
+    def load(self, domain: str) -> RawDomain:
+        folder = self.folder(domain)
+        bad = BadRows(self.config.lenient)
+        items = self._items(folder / f"{domain}.item", bad)
+        vectors = self._image_vectors(folder, domain, items["item_id"], bad)
+        if vectors is not None:
+            items["image_vector"] = vectors
+        interactions = self._interactions(folder / f"{domain}.inter", set(items["item_id"]), bad)
+        return RawDomain(domain, items, interactions, bad.counts())
+
+    def _items(self, path: Path, bad: BadRows) -> dict[str, list]:
+        if not path.is_file():
+            raise DataError(f"data source 'recbole': {path} is missing (items need their content)")
+        items: dict[str, list] = {"item_id": [], "text": [], "price": []}
+        seen: set[str] = set()
+        for number, row in _rows(path, bad):
+            _require(path, row, ("item_id",))
+            item = row["item_id"].strip()
+            if not item or item in seen:
+                bad.report("duplicate or empty item id", path, number, f"item id {item!r} is empty or repeated")
+                continue
+            try:
+                price = parse_price(row.get("price"))
+            except ValueError as error:
+                bad.report("unparsable price (kept as missing)", path, number, str(error))
+                price = None
+            seen.add(item)
+            items["item_id"].append(item)
+            items["text"].append(item_text(row, self.config.text_fields, self.config.max_field_chars))
+            items["price"].append(price)
+            column = next((c for c in IMAGE_COLUMNS if c in row), None)
+            if column is not None:
+                items.setdefault("images", []).append(
+                    [ref if "://" in ref else str(path.parent / ref) for ref in row[column].split()])
+        return items
+
+    def _image_vectors(self, folder: Path, domain: str, item_ids: list[str], bad: BadRows) -> list | None:
+        array_path, ids_path = folder / f"{domain}.image.npy", folder / f"{domain}.image_ids.txt"
+        if not array_path.exists() and not ids_path.exists():
+            return None
+        if not (array_path.is_file() and ids_path.is_file()):
+            raise DataError(f"{folder}: {array_path.name} and {ids_path.name} go together; one of them is missing")
+        try:
+            array = np.load(array_path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise DataError(f"{array_path}: not a readable .npy array ({error})") from None
+        ids = ids_path.read_text(encoding="utf-8").split("\n")
+        ids = ids[:-1] if ids and ids[-1] == "" else ids
+        if array.ndim != 2 or len(array) != len(ids):
+            raise DataError(f"{array_path}: shape {array.shape} does not match the {len(ids)} lines of {ids_path.name}")
+        rows = {item: row for row, item in enumerate(item_ids)}
+        vectors: list = [None] * len(item_ids)
+        for number, item in enumerate(ids, start=1):
+            item = item.strip()
+            if item not in rows:
+                bad.report("image vector of an unknown item", ids_path, number, f"item {item!r} is not in {domain}.item")
+                continue
+            vector = array[number - 1].astype(np.float32)
+            if not np.isfinite(vector).all():
+                bad.report("non-finite image vector", array_path, number, f"the vector of item {item!r} is not finite")
+                continue
+            vectors[rows[item]] = vector.tolist()
+        return vectors
+
+    def _interactions(self, path: Path, known: set[str], bad: BadRows) -> dict[str, list]:
+        columns: dict[str, list] = {"user_id": [], "item_id": [], "timestamp": []}
+        for number, row in _rows(path, bad):
+            _require(path, row, ("user_id", "item_id"))
+            user, item = row["user_id"].strip(), row["item_id"].strip()
+            if item not in known:
+                bad.report("interaction with an unknown item", path, number, f"item {item!r} is not in the .item file")
+                continue
+            timestamp = float(number)  # no timestamp column: the file's order
+            if "timestamp" in row:
+                try:
+                    timestamp = float(row["timestamp"])
+                    if not math.isfinite(timestamp):
+                        raise ValueError
+                except ValueError:
+                    bad.report("unparsable timestamp", path, number, f"timestamp {row['timestamp']!r} is not a number")
+                    continue
+            columns["user_id"].append(user)
+            columns["item_id"].append(item)
+            columns["timestamp"].append(timestamp)
+        return columns

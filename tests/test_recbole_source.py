@@ -1,0 +1,180 @@
+"""The RecBole atomic-file source on small hand-written files, its bad-input cases, and the shared real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from antkit.components.encoders.image import PrecomputedImage, PrecomputedImageConfig
+from antkit.data.processing import process
+from antkit.data.recbole import RecBoleConfig, RecBoleSource
+from antkit.data.store import load_domain, save_domain
+from antkit.errors import DataError
+
+ITEMS = (
+    "item_id:token\ttitle:token_seq\tbrand:token\tcategories:token_seq\tprice:float\n"
+    "A\tRed &amp; blue pen\tInko\tOffice , Pens\t$1,299\n"
+    "B\tStapler\t\tOffice\t\n"
+    "C\t\t\t\t$5.99 - $12.00\n"
+)
+INTER = (
+    "user_id:token\titem_id:token\ttimestamp:float\n"
+    "u1\tB\t20\n"
+    "u1\tA\t10\n"
+    "u2\tC\t5\n"
+    "u2\tA\t5\n"
+    "u1\tA\t10\n"  # an exact repeat of line 3
+)
+
+
+def write_domain(root: Path, name: str = "shop", items: str = ITEMS, inter: str = INTER, nested: bool = True) -> Path:
+    folder = root / name if nested else root
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.item").write_text(items)
+    (folder / f"{name}.inter").write_text(inter)
+    return folder
+
+
+def source(root: Path, **settings) -> RecBoleSource:
+    return RecBoleSource(RecBoleConfig(path=root, **settings))
+
+
+def test_reads_items_and_interactions(tmp_path):
+    raw = source(tmp_path).load(write_domain(tmp_path).name)
+    assert raw.items["item_id"] == ["A", "B", "C"]
+    assert raw.items["text"] == ["Red & blue pen Office , Pens Inko", "Stapler Office", None]
+    assert raw.items["price"] == [1299.0, None, pytest.approx(8.995)]
+    assert raw.interactions["user_id"] == ["u1", "u1", "u2", "u2", "u1"]
+    assert raw.interactions["timestamp"] == [20.0, 10.0, 5.0, 5.0, 10.0]
+    assert raw.skipped == {}
+    assert "image_vector" not in raw.items
+
+
+def test_processing_orders_by_time_breaks_ties_by_file_order_and_drops_repeats(tmp_path):
+    domain = process(source(tmp_path).load(write_domain(tmp_path).name), min_interactions=1)
+    # u1: A (10) then B (20); u2: C and A both at 5, file order C first. A=1, B=2, C=3.
+    assert domain.item_ids == ["A", "B", "C"]
+    assert [s.tolist() for s in domain.sequences] == [[1, 2], [3, 1]]
+    assert domain.stats["duplicate_interactions"] == 1
+
+
+def test_files_directly_in_the_folder_and_text_fields(tmp_path):
+    write_domain(tmp_path, nested=False)
+    raw = source(tmp_path, text_fields=("brand", "title")).load("shop")
+    assert raw.items["text"][0] == "Inko Red & blue pen"
+
+
+def test_no_timestamp_column_keeps_file_order(tmp_path):
+    write_domain(tmp_path, inter="user_id:token\titem_id:token\nu1\tB\nu1\tA\n")
+    domain = process(source(tmp_path).load("shop"), min_interactions=1)
+    assert domain.item_ids == ["B", "A"]
+
+
+def test_image_vectors_and_references(tmp_path):
+    items = "item_id:token\ttitle:token_seq\timages:token_seq\nA\tpen\tpics/a.jpg http://x/a2.jpg\nB\tbox\t\n"
+    folder = write_domain(tmp_path, items=items, inter="user_id:token\titem_id:token\nu1\tA\nu1\tB\n")
+    np.save(folder / "shop.image.npy", np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32))
+    (folder / "shop.image_ids.txt").write_text("B\nA\n")
+    raw = source(tmp_path).load("shop")
+    assert raw.items["image_vector"] == [[3.0, 4.0], [1.0, 2.0]]
+    assert raw.items["images"] == [[str(folder / "pics/a.jpg"), "http://x/a2.jpg"], []]
+    # the vectors survive the datasets cache and become features, absent where missing
+    domain = process(raw, min_interactions=1)
+    save_domain(domain, tmp_path / "cache")
+    stored = load_domain(tmp_path / "cache", "shop")
+    assert stored.item_ids == ["A", "B"] and list(stored.content["image_vector"]) == [[3.0, 4.0], [1.0, 2.0]]
+    features, present = PrecomputedImage(PrecomputedImageConfig(dim=2)).encode(list(stored.content["image_vector"]) + [None])
+    assert features.tolist() == [[3.0, 4.0], [1.0, 2.0], [0.0, 0.0]] and present.tolist() == [True, True, False]
+    with pytest.raises(DataError, match="have 2 values, the recipe says dim 3"):
+        PrecomputedImage(PrecomputedImageConfig(dim=3)).encode(stored.content["image_vector"])
+
+
+# (id, item file, interaction file, message fragments in strict mode, skip reason in lenient mode)
+BAD = [
+    ("malformed-line", ITEMS + "D\tonly two fields\n", INTER,
+     ["shop.item, line 5", "2 tab-separated fields, the header has 5"], "skipped: malformed line"),
+    ("unknown-item", ITEMS, INTER + "u2\tZ\t7\n",
+     ["shop.inter, line 7", "item 'Z' is not in the .item file"], "skipped: interaction with an unknown item"),
+    ("bad-price", ITEMS.replace("$5.99 - $12.00", "call us"), INTER,
+     ["shop.item, line 4", "cannot read a price from 'call us'"], "skipped: unparsable price (kept as missing)"),
+    ("bad-timestamp", ITEMS, INTER.replace("u2\tC\t5", "u2\tC\tyesterday"),
+     ["shop.inter, line 4", "timestamp 'yesterday' is not a number"], "skipped: unparsable timestamp"),
+    ("duplicate-item", ITEMS + "A\tagain\t\t\t\n", INTER,
+     ["shop.item, line 5", "item id 'A' is empty or repeated"], "skipped: duplicate or empty item id"),
+]
+
+
+@pytest.mark.parametrize("items, inter, fragments, reason", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_strict_and_lenient(tmp_path, items, inter, fragments, reason):
+    write_domain(tmp_path, items=items, inter=inter)
+    with pytest.raises(DataError) as caught:
+        source(tmp_path).load("shop")
+    for fragment in fragments:
+        assert fragment in str(caught.value)
+    raw = source(tmp_path, lenient=True).load("shop")
+    assert raw.skipped == {reason: 1}
+    assert process(raw, min_interactions=1).stats[reason] == 1  # the count reaches the data summary
+
+
+def test_undecodable_line(tmp_path):
+    folder = write_domain(tmp_path)
+    (folder / "shop.inter").write_bytes(INTER.encode() + b"u3\t\xff\xfe\t1\n")
+    with pytest.raises(DataError, match="shop.inter, line 7: not UTF-8"):
+        source(tmp_path).load("shop")
+
+
+def test_missing_pieces_are_named(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        source(tmp_path / "nowhere").load("shop")
+    write_domain(tmp_path)
+    write_domain(tmp_path, "other")
+    with pytest.raises(DataError, match="no shp.inter .*domains there: other, shop"):
+        source(tmp_path).load("shp")
+    (tmp_path / "shop" / "shop.item").unlink()
+    with pytest.raises(DataError, match=r"shop\.item is missing"):
+        source(tmp_path).load("shop")
+    write_domain(tmp_path, inter="user:token\titem_id:token\nu1\tA\n")
+    with pytest.raises(DataError, match="the header has no user_id column"):
+        source(tmp_path).load("shop")
+
+
+def test_image_vector_file_problems(tmp_path):
+    folder = write_domain(tmp_path)
+    np.save(folder / "shop.image.npy", np.zeros((2, 4), dtype=np.float32))
+    with pytest.raises(DataError, match="shop.image_ids.txt go together"):
+        source(tmp_path).load("shop")
+    (folder / "shop.image_ids.txt").write_text("A\n")
+    with pytest.raises(DataError, match=r"shape \(2, 4\) does not match the 1 lines"):
+        source(tmp_path).load("shop")
+    (folder / "shop.image.npy").write_bytes(b"not numpy")
+    with pytest.raises(DataError, match="not a readable .npy array"):
+        source(tmp_path).load("shop")
+    np.save(folder / "shop.image.npy", np.zeros((2, 4), dtype=np.float32))
+    (folder / "shop.image_ids.txt").write_text("A\nQ\n")
+    with pytest.raises(DataError, match="shop.image_ids.txt, line 2: item 'Q' is not in shop.item"):
+        source(tmp_path).load("shop")
+
+
+def test_fingerprint_follows_the_files_and_settings(tmp_path):
+    folder = write_domain(tmp_path)
+    first = source(tmp_path).fingerprint("shop")
+    assert source(tmp_path).fingerprint("shop") == first
+    assert source(tmp_path, text_fields=("title",)).fingerprint("shop") != first
+    (folder / "shop.inter").write_text(INTER + "u3\tA\t1\n")
+    assert source(tmp_path).fingerprint("shop") != first
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon"
+
+
+@pytest.mark.skipif(not (SHARED / "scientific2018").is_dir(), reason="the shared Amazon data is not on this machine")
+def test_shared_amazon_domain_reads_as_its_readme_says():
+    """scientific2018's README: 8,317 users, 4,344 items, 58,492 interactions, image vectors for 1,585 items."""
+    raw = source(SHARED).load("scientific2018")
+    domain = process(raw, min_interactions=5)
+    assert (len(domain.user_ids), domain.n_items, domain.n_interactions) == (8317, 4344, 58492)
+    assert sum(v is not None for v in domain.content["image_vector"]) == 1585
+    assert all(text for text in domain.content["text"])
+    assert all(price is None for price in domain.content["price"])
