@@ -26,7 +26,8 @@ class Reporter:
 
 
 class RichReporter(Reporter):
-    """A live bar per training stage with its latest loss and validation score."""
+    """A live bar per training stage with its latest loss and validation score; when the output is not a
+    terminal (a log file, CI), one line per epoch instead, since a live bar is only drawn at the end there."""
 
     def __init__(self, console: Console | None = None):
         self.console = console or Console(stderr=True)
@@ -51,9 +52,10 @@ class RichReporter(Reporter):
         self.tasks[stage] = self.progress.add_task(stage, total=epochs, status="")
 
     def epoch_done(self, stage, epoch, loss, metrics, select_by):
-        self.progress.update(
-            self.tasks[stage], completed=epoch + 1, status=f"loss {loss:.4f}  valid {select_by} {metrics[select_by]:.4f}"
-        )
+        status = f"loss {loss:.4f}  valid {select_by} {metrics[select_by]:.4f}"
+        self.progress.update(self.tasks[stage], completed=epoch + 1, status=status)
+        if not self.console.is_terminal:
+            self.progress.console.print(f"{stage}: epoch {epoch + 1}  {status}", highlight=False)
 
     def stage_done(self, stage: str) -> None:
         task = self.tasks[stage]

@@ -167,9 +167,10 @@ def test_fingerprint_follows_the_files_and_settings(tmp_path):
 
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "amazon"
+needs_shared = pytest.mark.skipif(not (SHARED / "scientific2018").is_dir(), reason="the shared Amazon data is absent")
 
 
-@pytest.mark.skipif(not (SHARED / "scientific2018").is_dir(), reason="the shared Amazon data is not on this machine")
+@needs_shared
 def test_shared_amazon_domain_reads_as_its_readme_says():
     """scientific2018's README: 8,317 users, 4,344 items, 58,492 interactions, image vectors for 1,585 items."""
     raw = source(SHARED).load("scientific2018")
@@ -178,3 +179,28 @@ def test_shared_amazon_domain_reads_as_its_readme_says():
     assert sum(v is not None for v in domain.content["image_vector"]) == 1585
     assert all(text for text in domain.content["text"])
     assert all(price is None for price in domain.content["price"])
+
+
+@needs_shared
+@pytest.mark.slow
+def test_real_data_run(tmp_path):
+    """The real-data recipe, shrunk (hashed text features, small model, one epoch per stage): pre-train on
+    office2014, adapt to scientific2018 with its precomputed image vectors, and evaluate both ways."""
+    import antkit
+
+    recipe = Path(__file__).resolve().parents[1] / "recipes" / "amazon" / "scientific2018.yaml"
+    results = antkit.run(recipe, tmp_path / "run", [
+        f"data.source.path={SHARED}", "data.auxiliary=[office2014]",
+        "model.modalities.text.encoder={name: hashed_ngrams, dim: 64}", "model.dim=32",
+        "model.backbone={name: sasrec, layers: 1, heads: 2, inner: 32}",
+        "pretrain.epochs=1", "adapt.epochs=1",
+        "arms=[{label: relearn, strategy: {name: relearn}}, {label: text, strategy: {name: finetune}, modalities: [text]}]",
+    ])
+    arms = results.targets["scientific2018"]
+    assert set(arms) == {"relearn", "text"}
+    assert results.data["scientific2018"] == {"users": 8317, "items": 4344, "interactions": 58492}
+    for arm in arms.values():
+        assert 0.0 < arm["test"]["recall@10"] <= arm["test"]["recall@50"] <= 1.0
+        assert arm["test"]["recall@10"] >= arm["test_unmasked"]["recall@10"]
+    assert arms["text"]["modalities"] == ["text"]
+    assert set(results.pretrain) == {"pretrain", "pretrain-text"}
