@@ -7,13 +7,14 @@ import sys
 import typer
 from rich.console import Console
 
-from antkit.cli import data_command, plugins_command, recipe_command, run_command
+from antkit.cli import combine_command, data_command, plugins_command, recipe_command, run_command
 from antkit.errors import AntkitError
 
 app = typer.Typer(help="antkit: transferable multi-modal sequential recommendation (ANT).", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 app.command("run")(run_command.run)
 app.command("plugins")(plugins_command.plugins)
+app.command("combine")(combine_command.combine)
 app.add_typer(recipe_command.app, name="recipe")
 app.add_typer(data_command.app, name="data")
 

@@ -1,0 +1,72 @@
+"""Several runs of one recipe (different seeds) as one table: each arm's mean and spread per metric."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from antkit.errors import AntkitError
+from antkit.report.analysis import METRICS
+from antkit.report.markdown import LABELS
+
+PROTOCOLS = {"masked": "history excluded", "unmasked": "history kept"}
+
+
+def load_runs(folders: list[Path]) -> list[dict]:
+    """The ``results.json`` of each run folder."""
+    runs = []
+    for folder in folders:
+        path = Path(folder) / "results.json"
+        try:
+            runs.append(json.loads(path.read_text()))
+        except (OSError, ValueError) as error:
+            raise AntkitError(f"{path}: not a readable antkit results file ({error})") from None
+    return runs
+
+
+def _test_metrics(arm: dict, exclude_history: bool, protocol: str) -> dict[str, float]:
+    """The arm's test metrics under ``protocol`` (``masked``: history excluded), whichever the run's default."""
+    if (protocol == "masked") == exclude_history:
+        return arm["test"]
+    return arm["test_unmasked" if exclude_history else "test_masked"]
+
+
+def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, dict]]:
+    """target -> arm -> {"runs": n, "mean": {metric: v}, "std": {metric: v}, "seconds": mean seconds}."""
+    grouped: dict[str, dict[str, list]] = {}
+    for run in runs:
+        exclude = run["recipe"]["evaluation"]["exclude_history"]
+        for target, arms in run["targets"].items():
+            for label, arm in arms.items():
+                grouped.setdefault(target, {}).setdefault(label, []).append(
+                    (_test_metrics(arm, exclude, protocol), arm.get("seconds", 0.0)))
+    combined = {}
+    for target, arms in grouped.items():
+        combined[target] = {}
+        for label, entries in arms.items():
+            values = {m: [metrics[m] for metrics, _ in entries] for m in METRICS}
+            combined[target][label] = {
+                "runs": len(entries),
+                "mean": {m: statistics.fmean(v) for m, v in values.items()},
+                "std": {m: statistics.stdev(v) if len(v) > 1 else 0.0 for m, v in values.items()},
+                "seconds": statistics.fmean(s for _, s in entries),
+            }
+    return combined
+
+
+def render_combined(combined: dict[str, dict[str, dict]], protocol: str) -> str:
+    """Markdown: one table per target, mean ± sample standard deviation over runs, the best mean in bold."""
+    lines = [f"Test metrics ({PROTOCOLS[protocol]}), mean ± standard deviation over runs; best mean in bold.", ""]
+    for target, arms in combined.items():
+        best = {m: max(arms, key=lambda label: arms[label]["mean"][m]) for m in METRICS}
+        lines += [f"### {target}", "", "| arm | runs | " + " | ".join(LABELS[m] for m in METRICS) + " | seconds |",
+                  "|---|---:|" + "---:|" * (len(METRICS) + 1)]
+        for label, arm in arms.items():
+            cells = []
+            for m in METRICS:
+                cell = f"{arm['mean'][m]:.4f} ± {arm['std'][m]:.4f}"
+                cells.append(f"**{cell}**" if best[m] == label else cell)
+            lines.append(f"| {label} | {arm['runs']} | " + " | ".join(cells) + f" | {arm['seconds']:.0f} |")
+        lines.append("")
+    return "\n".join(lines)
