@@ -19,7 +19,7 @@ from antkit.data.splits import evaluation_set, training_segments
 from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError
 from antkit.evaluation.evaluate import evaluate
-from antkit.features.catalogue import build_catalogue
+from antkit.features.catalogue import build_catalogue, feature_line
 from antkit.io import atomic_write_text
 from antkit.model.build import build_encoders, build_model
 from antkit.model.saving import load_weights, save_model
@@ -62,7 +62,10 @@ class Run:
                     self.reporter.message(f"data: preparing domain '{name}'")
                     domain = prepared_domain(self.source, name, self.recipe.data.min_interactions, self.cache_dir)
                     self.domains[name] = domain
-                    self.catalogues[name] = build_catalogue(domain, self.encoders, self.cache_dir)
+                    self.catalogues[name], steps = build_catalogue(domain, self.encoders, self.cache_dir, self.reporter)
+                    for step in steps:
+                        if step.computed:
+                            self.reporter.message(feature_line(step))
             barrier(self.context)
 
     def _settings(self, stage_recipe, image_text_weight: float = 0.0) -> TrainingSettings:

@@ -21,6 +21,9 @@ class Reporter:
     def stage_done(self, stage: str) -> None:
         pass
 
+    def items_done(self, task: str, done: int, total: int) -> None:
+        """``done`` of ``total`` items of ``task`` (e.g. feature extraction) are finished."""
+
     def close(self) -> None:
         pass
 
@@ -32,7 +35,7 @@ class RichReporter(Reporter):
     def __init__(self, console: Console | None = None):
         self.console = console or Console(stderr=True)
         self.progress = Progress(
-            TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TextColumn("epochs"),
+            TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
             TimeElapsedColumn(), TextColumn("{task.fields[status]}"), console=self.console, transient=False,
         )
         self.tasks: dict[str, int] = {}
@@ -49,7 +52,7 @@ class RichReporter(Reporter):
 
     def stage_started(self, stage: str, epochs: int) -> None:
         self._start()
-        self.tasks[stage] = self.progress.add_task(stage, total=epochs, status="")
+        self.tasks[stage] = self.progress.add_task(stage, total=epochs, status="", unit="epochs")
 
     def epoch_done(self, stage, epoch, loss, metrics, select_by):
         status = f"loss {loss:.4f}  valid {select_by} {metrics[select_by]:.4f}"
@@ -60,6 +63,12 @@ class RichReporter(Reporter):
     def stage_done(self, stage: str) -> None:
         task = self.tasks[stage]
         self.progress.update(task, total=self.progress.tasks[task].completed)
+
+    def items_done(self, task: str, done: int, total: int) -> None:
+        self._start()
+        if task not in self.tasks:
+            self.tasks[task] = self.progress.add_task(task, total=total, status="", unit="items")
+        self.progress.update(self.tasks[task], completed=done, total=total)
 
     def close(self) -> None:
         if self.started:

@@ -80,6 +80,7 @@ def test_process_applies_iterative_k_core():
     assert domain.item_ids == ["A", "B"]
     assert [s.tolist() for s in domain.sequences] == [[1, 2], [2, 1]]
     assert domain.stats["unknown_item_interactions"] == 1
+    assert domain.stats["removed_by_k_core"] == 3  # u3's two and u4's one known interaction
 
 
 def test_process_nothing_left_raises_data_error():

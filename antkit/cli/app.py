@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from antkit.cli import combine_command, data_command, plugins_command, recipe_command, run_command
+from antkit.cli import combine_command, data_command, features_command, plugins_command, recipe_command, run_command
 from antkit.errors import AntkitError
 
 app = typer.Typer(help="antkit: transferable multi-modal sequential recommendation (ANT).", no_args_is_help=True,
@@ -17,6 +17,7 @@ app.command("plugins")(plugins_command.plugins)
 app.command("combine")(combine_command.combine)
 app.add_typer(recipe_command.app, name="recipe")
 app.add_typer(data_command.app, name="data")
+app.add_typer(features_command.app, name="features")
 
 error_console = Console(stderr=True, soft_wrap=True)
 

@@ -14,6 +14,7 @@ from antkit.data.summary import domain_summary
 from antkit.errors import DataError
 from antkit.pipeline import default_cache_dir
 from antkit.plugins.manager import load_registry
+from antkit.plugins.registry import Registry
 from antkit.recipe import load_recipe
 
 app = typer.Typer(help="Prepare and inspect the data a recipe uses.", no_args_is_help=True)
@@ -24,14 +25,14 @@ SET = typer.Option([], "--set", help="override a recipe field first: a.b=value (
 CACHE = typer.Option(None, "--cache", help="data cache (default: $ANTKIT_CACHE or ~/.cache/antkit)")
 
 
-def prepare_domains(recipe_path: Path, domains: list[str], overrides: list[str], cache: Path | None):
-    """Process (or load from the cache) each domain; yields (name, domain, seconds)."""
-    recipe = load_recipe(recipe_path, load_registry(), overrides)
+def prepare_domains(recipe, registry: Registry, domains: list[str], cache: Path | None):
+    """Process (or load from the cache) each of ``domains`` (default: all the recipe uses);
+    yields (name, domain, seconds)."""
     names = recipe.data.auxiliary + recipe.data.targets
     unknown = [d for d in domains if d not in names]
     if unknown:
-        raise DataError(f"{recipe_path}: the recipe has no domain {', '.join(unknown)}; it has {', '.join(names)}")
-    source = load_registry().build("data_source", recipe.data.source)
+        raise DataError(f"the recipe has no domain {', '.join(unknown)}; it has {', '.join(names)}")
+    source = registry.build("data_source", recipe.data.source)
     for name in domains or names:
         started = time.perf_counter()
         domain = prepared_domain(source, name, recipe.data.min_interactions, cache or default_cache_dir())
@@ -68,7 +69,8 @@ def prepare(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] 
     console = stdout_console()
     rows, seconds = [], {}
     started = time.perf_counter()
-    for name, processed, took in prepare_domains(recipe, domain, set_, cache):
+    registry = load_registry()
+    for name, processed, took in prepare_domains(load_recipe(recipe, registry, set_), registry, domain, cache):
         rows.append((name, domain_summary(processed)))
         seconds[name] = took
     console.print(summary_table(rows, seconds))
@@ -78,7 +80,9 @@ def prepare(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] 
 @app.command()
 def info(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] = SET, cache: Path | None = CACHE):
     """Describe the recipe's domains: sizes, sequence lengths, sparsity, modality coverage, and what was removed."""
-    rows = [(name, domain_summary(processed)) for name, processed, _ in prepare_domains(recipe, domain, set_, cache)]
+    registry = load_registry()
+    prepared = prepare_domains(load_recipe(recipe, registry, set_), registry, domain, cache)
+    rows = [(name, domain_summary(processed)) for name, processed, _ in prepared]
     console = stdout_console()
     console.print(summary_table(rows))
     console.print(processing_table(rows))

