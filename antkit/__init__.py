@@ -12,4 +12,25 @@ def run(recipe, out=None, overrides=(), **options):
     return run_pipeline(recipe, out, overrides, **options)
 
 
-__all__ = ["hookimpl", "run", "__version__"]
+def push(path, repo_id, **options):
+    """Push a checkpoint or a run's pre-trained model to the Hub; see ``antkit.hub.push``."""
+    from antkit.hub import push as push_checkpoint
+
+    return push_checkpoint(path, repo_id, **options)
+
+
+def pull(repo_id, revision=None, local_dir=None, **options):
+    """Download a Hub checkpoint (cached; works offline afterwards); see ``antkit.hub.pull``."""
+    from antkit.hub import pull as pull_checkpoint
+
+    return pull_checkpoint(repo_id, revision, local_dir, **options)
+
+
+def from_pretrained(reference, registry=None):
+    """The model of a checkpoint folder or ``hf://ORG/NAME[@REV]``; see ``antkit.hub.from_pretrained``."""
+    from antkit.hub import from_pretrained as load
+
+    return load(reference, registry)
+
+
+__all__ = ["hookimpl", "run", "push", "pull", "from_pretrained", "__version__"]

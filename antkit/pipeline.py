@@ -14,20 +14,23 @@ from pathlib import Path
 
 import torch
 
+from antkit import hub
 from antkit.data.catalogue import Catalogue
 from antkit.data.splits import evaluation_set, training_segments
 from antkit.data.store import prepared_domain
-from antkit.errors import AntkitError
+from antkit.errors import AntkitError, CheckpointError
 from antkit.evaluation.evaluate import evaluate
 from antkit.features.catalogue import build_catalogue, feature_line
 from antkit.io import atomic_write_text
 from antkit.model.build import build_encoders, build_model
-from antkit.model.saving import load_weights, save_model
+from antkit.model.pretrained import check_fits
+from antkit.model.saving import load_weights, read_checkpoint, save_model
 from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
 from antkit.progress import Reporter
 from antkit.recipe import load_recipe, validate_recipe
 from antkit.recipe.checks import arm_folder
+from antkit.report.model_card import render_model_card
 from antkit.report.results import RunResults
 from antkit.training.distributed import Context, barrier, setup
 from antkit.training.trainer import TrainingSettings, train
@@ -123,7 +126,10 @@ class Run:
                    "best_epoch": result.best_epoch, "epochs": result.epochs_run,
                    "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second}
         if self.context.is_main:
-            save_model(folder, model, recipe, catalogue.dims, stage="pretrain", domains=names)
+            save_model(folder, model, recipe, catalogue.dims, self.registry, stage="pretrain", domains=names,
+                       valid=result.best_metrics)
+            card = render_model_card(read_checkpoint(folder, self.registry), f"{self.out.name}/{folder.name}")
+            atomic_write_text(folder / "README.md", card)
             atomic_write_text(summary_path, json.dumps(summary, indent=2))
         barrier(self.context)
         return state, summary
@@ -174,16 +180,34 @@ class Run:
             "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         }
         if self.context.is_main:
-            save_model(folder, model, recipe, catalogue.dims, arm.items, domain.n_items, stage="adapt",
+            save_model(folder, model, recipe, catalogue.dims, self.registry, arm.items, domain.n_items, stage="adapt",
                        domain=target, strategy=arm.strategy.model_dump(mode="json"))
             atomic_write_text(result_path, json.dumps(stored, indent=2))
         barrier(self.context)
         return stored
 
+    def starting_checkpoint(self) -> dict[str, tuple[dict, dict]]:
+        """The recipe's ``pretrained`` checkpoint, checked against the recipe, in place of pre-training for
+        the arms with its modalities; empty when the recipe pre-trains itself."""
+        if not self.recipe.pretrained:
+            return {}
+        checkpoint = read_checkpoint(hub.resolve(self.recipe.pretrained), self.registry)
+        transferring = [arm.modality_set(self.configured) for arm in self.recipe.arms
+                        if self.registry.get("strategy", arm.strategy.name).uses_pretrained]
+        if checkpoint.modalities not in transferring:  # arms with other modality sets pre-train their own
+            raise CheckpointError(f"{checkpoint.folder} holds a {'+'.join(checkpoint.modalities)} model, but no arm "
+                                  f"that transfers uses exactly those modalities")
+        check_fits(checkpoint, self.recipe, checkpoint.modalities, next(iter(self.catalogues.values())).dims)
+        digest = hashlib.sha256((checkpoint.folder / "model.safetensors").read_bytes()).hexdigest()[:16]
+        summary = {"fingerprint": digest, "checkpoint": self.recipe.pretrained, "modalities": checkpoint.modalities,
+                   "domains": checkpoint.config.get("domains", []), "valid": checkpoint.config.get("valid", {})}
+        self.reporter.message(f"pretrain: starting from the checkpoint {self.recipe.pretrained}")
+        return {self.pretrain_folder(checkpoint.modalities): (checkpoint.state, summary)}
+
     def execute(self) -> RunResults:
         started = time.perf_counter()
         self.prepare_data()
-        pretrained: dict[str, tuple[dict, dict]] = {}  # pre-training folder -> (state, summary)
+        pretrained = self.starting_checkpoint()  # pre-training folder -> (state, summary)
         targets = {}
         for target in self.recipe.data.targets:
             targets[target] = {}

@@ -7,7 +7,15 @@ import sys
 import typer
 from rich.console import Console
 
-from antkit.cli import combine_command, data_command, features_command, plugins_command, recipe_command, run_command
+from antkit.cli import (
+    combine_command,
+    data_command,
+    features_command,
+    hub_command,
+    plugins_command,
+    recipe_command,
+    run_command,
+)
 from antkit.errors import AntkitError
 
 app = typer.Typer(help="antkit: transferable multi-modal sequential recommendation (ANT).", no_args_is_help=True,
@@ -18,6 +26,7 @@ app.command("combine")(combine_command.combine)
 app.add_typer(recipe_command.app, name="recipe")
 app.add_typer(data_command.app, name="data")
 app.add_typer(features_command.app, name="features")
+app.add_typer(hub_command.app, name="hub")
 
 error_console = Console(stderr=True, soft_wrap=True)
 

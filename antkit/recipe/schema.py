@@ -123,6 +123,9 @@ def _component_models(registry: Registry):
         adapt: TrainingRecipe = TrainingRecipe()
         evaluation: EvaluationRecipe = EvaluationRecipe()
         arms: list[ArmRecipe] = Field(min_length=1)
+        pretrained: Optional[str] = Field(
+            None, description="start the transferring arms from this checkpoint instead of pre-training: a local "
+                              "folder (a checkpoint, or a run folder with pretrain/) or hf://ORG/NAME[@REVISION]")
         seed: int = 0
         device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1', ...")
 

@@ -26,7 +26,12 @@ def render_markdown(results) -> str:
                 f"{LABELS[m]} {summary.gains[m]:+.1%} (vs {summary.best_baseline[m]})" for m in METRICS))
         lines.append("")
     for p in results.pretrain.values():
-        lines += [f"Pre-training ({'+'.join(p['modalities'])}) on {', '.join(p['domains'])}: {p['epochs']} epochs, best epoch {p['best_epoch'] + 1}, "
-                  f"valid NDCG@10 {p['valid']['ndcg@10']:.4f}, {p['prefixes_per_second']:.0f} training prefixes/s.", ""]
+        if "checkpoint" in p:
+            lines += [f"Started from the checkpoint {p['checkpoint']} ({'+'.join(p['modalities'])}, pre-trained on "
+                      f"{', '.join(p['domains']) or 'unrecorded domains'}).", ""]
+            continue
+        lines += [(f"Pre-training ({'+'.join(p['modalities'])}) on {', '.join(p['domains'])}: {p['epochs']} epochs, "
+                   f"best epoch {p['best_epoch'] + 1}, valid NDCG@10 {p['valid']['ndcg@10']:.4f}, "
+                   f"{p['prefixes_per_second']:.0f} training prefixes/s."), ""]
     lines.append(f"Total wall time: {results.seconds:.0f} s.")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,130 @@
+"""Checkpoints on the Hugging Face Hub: ``push`` a run's pre-trained model (or any checkpoint folder),
+``pull`` one into the local cache (usable offline afterwards), ``info`` about one, and ``from_pretrained``.
+
+References: a local folder, or ``hf://ORG/NAME`` with an optional ``@REVISION`` (branch, tag or commit).
+The token comes from the usual huggingface_hub sources (``HF_TOKEN``, ``hf auth login``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from antkit.errors import AntkitError, CheckpointError
+from antkit.model.pretrained import model_from_checkpoint
+from antkit.model.recommender import SequentialRecommender
+from antkit.model.saving import read_checkpoint
+from antkit.plugins.manager import load_registry
+from antkit.plugins.registry import Registry
+from antkit.report.model_card import render_model_card
+
+PREFIX = "hf://"
+CHECKPOINT_FILES = ["model.safetensors", "config.json", "recipe.json", "README.md"]
+
+
+def parse_reference(reference: str) -> tuple[str, str | None]:
+    """``hf://ORG/NAME@REV`` -> (``ORG/NAME``, ``REV`` or None)."""
+    repo, _, revision = reference.removeprefix(PREFIX).partition("@")
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise AntkitError(f"'{reference}': a Hub reference is hf://ORG/NAME or hf://ORG/NAME@REVISION")
+    return repo, revision or None
+
+
+def _hub_error(action: str, repo_id: str, error: Exception) -> AntkitError:
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    reasons = {RepositoryNotFoundError: "no such repository (or no access: check your token)",
+               RevisionNotFoundError: "no such revision", EntryNotFoundError: "a file is missing in the repository",
+               LocalEntryNotFoundError: "not in the local cache, and the Hub cannot be reached (offline?)"}
+    reason = next((text for kind, text in reasons.items() if isinstance(error, kind)), str(error))
+    return AntkitError(f"hub {action} {repo_id}: {reason}")
+
+
+def checkpoint_folder(path: Path) -> Path:
+    """The checkpoint a path means: the folder itself, or a run folder's pre-training (``RUN/pretrain``)."""
+    path = Path(path)
+    if (path / "config.json").exists():
+        return path
+    if (path / "pretrain" / "config.json").exists():
+        return path / "pretrain"
+    raise CheckpointError(f"{path}: neither a checkpoint (config.json, model.safetensors) nor a run folder "
+                          "with a finished pre-training (pretrain/)")
+
+
+def push(path: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None,
+         token: str | None = None, registry: Registry | None = None) -> str:
+    """Upload a checkpoint (or a run's pre-trained model, with the run's results in its card) to
+    ``repo_id``; returns the commit URL. The checkpoint is read and checked first."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    folder = checkpoint_folder(Path(path))
+    checkpoint = read_checkpoint(folder, registry or load_registry())
+    results_path = folder.parent / "results.json"
+    results = json.loads(results_path.read_text()) if folder.name == "pretrain" and results_path.exists() else None
+    card = render_model_card(checkpoint, repo_id, results)
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision and revision != "main":
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        operations = _operations(folder, card)
+        commit = api.create_commit(repo_id, operations, commit_message=f"antkit {checkpoint.config['antkit_version']} "
+                                   "checkpoint", revision=revision)
+    except HfHubHTTPError as error:
+        raise _hub_error("push to", repo_id, error) from None
+    return commit.commit_url
+
+
+def _operations(folder: Path, card: str) -> list:
+    from huggingface_hub import CommitOperationAdd
+
+    operations = [CommitOperationAdd(name, str(folder / name)) for name in CHECKPOINT_FILES[:-1]
+                  if (folder / name).exists()]
+    return operations + [CommitOperationAdd("README.md", card.encode())]
+
+
+def pull(repo_id: str, revision: str | None = None, local_dir: str | Path | None = None,
+         token: str | None = None) -> Path:
+    """Download a checkpoint (the Hub cache is used, and works offline once filled); returns its folder."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        folder = snapshot_download(repo_id, revision=revision, local_dir=local_dir, token=token,
+                                   allow_patterns=CHECKPOINT_FILES)
+    except (HfHubHTTPError, LocalEntryNotFoundError) as error:
+        raise _hub_error("pull", repo_id, error) from None
+    return Path(folder)
+
+
+def resolve(reference: str | Path) -> Path:
+    """A checkpoint folder for a local path or an ``hf://`` reference (pulled into the cache)."""
+    if str(reference).startswith(PREFIX):
+        return pull(*parse_reference(str(reference)))
+    return checkpoint_folder(Path(reference))
+
+
+def info(repo_id: str, revision: str | None = None, token: str | None = None) -> dict:
+    """What a Hub checkpoint holds, from its config.json: commit, files, components, encoders, sizes."""
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+    try:
+        details = HfApi(token=token).model_info(repo_id, revision=revision)
+        config = json.loads(Path(hf_hub_download(repo_id, "config.json", revision=details.sha, token=token)).read_text())
+    except (HfHubHTTPError, LocalEntryNotFoundError) as error:
+        raise _hub_error("info", repo_id, error) from None
+    return {"repo_id": repo_id, "revision": revision or "main", "commit": details.sha,
+            "files": sorted(s.rfilename for s in details.siblings or []), "config": config}
+
+
+def from_pretrained(reference: str | Path, registry: Registry | None = None) -> SequentialRecommender:
+    """The model of a local checkpoint folder or an ``hf://ORG/NAME[@REV]`` checkpoint, strictly loaded."""
+    registry = registry or load_registry()
+    return model_from_checkpoint(read_checkpoint(resolve(reference), registry), registry)

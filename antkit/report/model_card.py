@@ -1,0 +1,52 @@
+"""The README.md model card of a pushed checkpoint: what it is, what it was trained on, how well it does,
+and how to use it."""
+
+from __future__ import annotations
+
+from antkit.report.analysis import METRICS
+from antkit.report.markdown import LABELS
+
+
+def _components(config: dict) -> list[str]:
+    return [f"| {c['kind']} | `{c['name']}` | {c.get('distribution') or 'antkit (built in)'} |"
+            for c in config["components"]]
+
+
+def _results_tables(results: dict) -> list[str]:
+    lines = []
+    protocol = "history excluded" if results["recipe"]["evaluation"]["exclude_history"] else "history kept"
+    for target, arms in results["targets"].items():
+        lines += [f"Target `{target}` (test, full ranking, {protocol}):", "",
+                  "| arm | " + " | ".join(LABELS[m] for m in METRICS) + " |", "|---|" + "---:|" * len(METRICS)]
+        lines += [f"| {label} | " + " | ".join(f"{arm['test'][m]:.4f}" for m in METRICS) + " |"
+                  for label, arm in arms.items()]
+        lines.append("")
+    return lines
+
+
+def render_model_card(checkpoint, repo_id: str, results: dict | None = None) -> str:
+    """Markdown with Hub front matter, for ``checkpoint`` (an ``antkit.model.saving.Checkpoint``)."""
+    config = checkpoint.config
+    domains = config.get("domains") or []
+    lines = ["---", "library_name: antkit", "tags:", "- antkit", "- recommendation", "- sequential-recommendation",
+             "- ant", "---", "", f"# {repo_id}", "",
+             "A sequential recommender pre-trained with antkit following ANT "
+             "(\"Multi-modality Meets Re-learning: Mitigating Negative Transfer in Sequential Recommendation\", "
+             "arXiv 2309.10195): item content (" + ", ".join(checkpoint.modalities) + ") through per-modality "
+             "mixture-of-experts adaptors into a SASRec-style transformer. Adapt it to your domain by re-learning "
+             "(the transformer is kept frozen; the item side is learned again on your data).", "",
+             "## Training data", "",
+             f"Pre-trained on: {', '.join(f'`{d}`' for d in domains) or 'not recorded'}.", ""]
+    if config.get("valid"):
+        lines += ["Validation (mean over those domains): " + ", ".join(
+            f"{LABELS[m]} {config['valid'][m]:.4f}" for m in METRICS if m in config["valid"]) + ".", ""]
+    lines += ["## Components", "", "| kind | name | from |", "|---|---|---|", *_components(config), "",
+              "Feature sizes: " + ", ".join(f"{m} {d}" for m, d in config["feature_dims"].items())
+              + f". antkit {config.get('antkit_version', '?')}.", ""]
+    if results:
+        lines += ["## Results of the run that produced it", "", *_results_tables(results)]
+    lines += ["## Use", "", "```bash", f"antkit hub pull {repo_id}",
+              f"antkit run my-recipe.yaml --set pretrained=hf://{repo_id}", "```", "",
+              "The recipe's model section and encoders must match this checkpoint's `config.json` (antkit checks "
+              "before training). From Python: `antkit.from_pretrained(\"hf://" + repo_id + "\")`.", ""]
+    return "\n".join(lines)

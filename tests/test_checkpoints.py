@@ -1,0 +1,118 @@
+"""Checkpoint folders: what a run writes, rebuilding the model, starting a run from one, and the safety
+checks (mismatching encoders or sizes, a missing tensor, a component from a plugin that is not installed,
+corrupt files), each a clear CheckpointError before any training."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+import antkit
+from antkit.errors import CheckpointError
+from antkit.model.saving import read_checkpoint
+
+ARMS = "arms=[{label: relearn, strategy: {name: relearn}}]"
+TINY = Path(__file__).parent / "recipes" / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """A tiny run that pre-trains and adapts one relearn arm (shared by the tests of this module)."""
+    out = tmp_path_factory.mktemp("first") / "run"
+    results = antkit.run(TINY, out, [ARMS, "adapt.epochs=1"],  # module scope: the test cache given explicitly
+                         cache_dir=tmp_path_factory.getbasetemp() / "antkit-cache")
+    return out, results
+
+
+@pytest.fixture
+def checkpoint_copy(first_run, tmp_path):
+    folder = tmp_path / "checkpoint"
+    shutil.copytree(first_run[0] / "pretrain", folder)
+    return folder
+
+
+def test_run_writes_a_complete_checkpoint(first_run, registry):
+    out, _ = first_run
+    checkpoint = read_checkpoint(out / "pretrain", registry)
+    assert checkpoint.modalities == ["text", "image", "price"]
+    assert {c["name"] for c in checkpoint.config["components"]} >= {"sasrec", "sum_product", "moe", "hashed_ngrams"}
+    assert checkpoint.recipe["data"]["auxiliary"] == ["kitchen", "garden"]
+    card = (out / "pretrain" / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: antkit") and "`kitchen`, `garden`" in card and "| backbone | `sasrec` |" in card
+
+
+def test_from_pretrained_rebuilds_the_same_model(first_run):
+    out, _ = first_run
+    model = antkit.from_pretrained(out / "pretrain")
+    stored = load_file(str(out / "pretrain" / "model.safetensors"))
+    assert set(model.state_dict()) == set(stored)
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in stored.items())
+
+
+def test_adapting_from_the_checkpoint_reproduces_the_run(first_run, tmp_path):
+    """Same recipe, pretrained: the run's own pre-training folder -> identical test metrics, no pre-training."""
+    out, results = first_run
+    again = antkit.run(TINY, tmp_path / "again", [ARMS, "adapt.epochs=1", f"pretrained={out}"])
+    assert again.targets["office"]["relearn"]["test"] == results.targets["office"]["relearn"]["test"]
+    assert not (tmp_path / "again" / "pretrain").exists()
+    assert again.pretrain["pretrain"]["checkpoint"] == str(out)
+
+
+def start_from(folder, tmp_path, *overrides):
+    return antkit.run(TINY, tmp_path / "run", [ARMS, "adapt.epochs=1", f"pretrained={folder}", *overrides])
+
+
+def test_encoder_mismatch_is_named_before_training(checkpoint_copy, tmp_path):
+    with pytest.raises(CheckpointError) as caught:
+        start_from(checkpoint_copy, tmp_path, "model.modalities.text.encoder={name: hashed_ngrams, dim: 32}")
+    message = str(caught.value)
+    assert "does not fit the recipe" in message
+    assert "model.modalities.text.encoder.dim: checkpoint 64, recipe 32" in message
+    assert "text feature size: checkpoint 64, recipe's encoder 32" in message
+    assert not (tmp_path / "run" / "office").exists()  # nothing trained
+
+
+def test_architecture_mismatch_is_named(checkpoint_copy, tmp_path):
+    with pytest.raises(CheckpointError, match=r"model\.backbone\.layers: checkpoint 1, recipe 2"):
+        start_from(checkpoint_copy, tmp_path, "model.backbone.layers=2")
+
+
+def test_missing_tensor(checkpoint_copy):
+    state = load_file(str(checkpoint_copy / "model.safetensors"))
+    del state["backbone.position.weight"]
+    save_file(state, str(checkpoint_copy / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="missing tensors backbone.position.weight"):
+        antkit.from_pretrained(checkpoint_copy)
+
+
+def test_component_from_a_plugin_that_is_not_installed(checkpoint_copy, tmp_path):
+    config = json.loads((checkpoint_copy / "config.json").read_text())
+    config["components"].append({"kind": "backbone", "name": "mamba", "plugin": "antkit_mamba",
+                                 "distribution": "antkit-mamba 0.3.1"})
+    (checkpoint_copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=r"backbone 'mamba' comes from antkit-mamba 0\.3\.1, .*pip install "
+                                              r"antkit-mamba"):
+        start_from(checkpoint_copy, tmp_path)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: (f / "model.safetensors").write_bytes(b"\x00" * 10), "model.safetensors: not a readable safetensors"),
+    (lambda f: (f / "config.json").write_text("{not json"), "config.json: not readable JSON"),
+    (lambda f: (f / "config.json").write_text("{}"), "not an antkit checkpoint config"),
+    (lambda f: (f / "model.safetensors").unlink(), "no such checkpoint file"),
+    (lambda f: (f / "config.json").unlink(), "neither a checkpoint"),
+])
+def test_corrupt_checkpoint(checkpoint_copy, damage, message):
+    damage(checkpoint_copy)
+    with pytest.raises(CheckpointError, match=message):
+        antkit.from_pretrained(checkpoint_copy)
+
+
+def test_not_a_checkpoint(tmp_path):
+    with pytest.raises(CheckpointError, match="neither a checkpoint"):
+        antkit.from_pretrained(tmp_path)
