@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hub_server import local_hub  # noqa: F401  (the loopback Hub fixture, for every test module)
 
 from antkit.plugins.manager import load_registry
 
