@@ -565,3 +565,13 @@ def local_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Local
     point_client_at(monkeypatch, hub.url, tmp_path / "hf-home")
     yield hub
     hub.stop()
+
+
+if __name__ == "__main__":  # a server to try the docs/hub.md workflow by hand: python tests/hub_server.py
+    server = LocalHub().start()
+    print(f"a local Hub is running; in another shell:\n  export HF_ENDPOINT={server.url} HF_HUB_DISABLE_XET=1 "
+          f"HF_TOKEN={TEST_TOKEN}\nCtrl-C stops it (everything pushed is forgotten).", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
