@@ -4,6 +4,7 @@ that breaks it (so a plugin author's test fails for the right reason)."""
 from __future__ import annotations
 
 import pytest
+from test_features import png
 
 from antkit.components.adaptors import LinearAdaptor, MixtureOfExperts
 from antkit.components.backbones import SASRec
@@ -15,7 +16,6 @@ from antkit.components.strategies import Finetune, Relearn, Scratch
 from antkit.data.sources import SyntheticSource
 from antkit.plugins.manager import load_registry
 from antkit.testing import check_component, check_data_source, check_encoder, check_fusion
-from test_features import png
 
 
 @pytest.mark.parametrize("cls", [SASRec, SumProduct, MixtureOfExperts, LinearAdaptor, Relearn, Finetune, Scratch])
