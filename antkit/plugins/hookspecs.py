@@ -6,7 +6,7 @@ Every hook receives a ``register`` callback. A plugin calls it once per componen
     def register_backbones(register):
         register(MyBackbone)
 
-Built-in components are registered through these same hooks (see ``antkit.plugins.builtin``).
+Built-in components are registered through these same hooks (``antkit.plugins.manager.DEFAULT_PLUGINS``).
 """
 
 import pluggy
