@@ -267,7 +267,7 @@ def site(tmp_path, monkeypatch):
     for module in MODULES:
         monkeypatch.delitem(sys.modules, module, raising=False)
     monkeypatch.delenv("ANTKIT_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    monkeypatch.delenv("ANTKIT_PLUGINS", raising=False)
+    monkeypatch.setenv("ANTKIT_PLUGINS", "fake,broken")  # other installed plugins (plugins/antkit-extras) stay out
     monkeypatch.syspath_prepend(str(folder))
     importlib.invalidate_caches()
     yield folder
