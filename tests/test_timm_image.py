@@ -1,9 +1,11 @@
 """The timm encoder's contract and preprocessing.
 
-timm needs torchvision, which cannot be installed beside this machine's CPU torch build, so these tests use
-a stand-in ``timm`` module (a mock, the only one in the suite): ``create_model`` returns a small real
-torch network with a ``pretrained_cfg`` like timm's. What is tested is antkit's side: the arguments it
-passes, the preprocessing the pretrained config asks for, pooling, batching and absent items.
+timm needs torchvision, which cannot be installed beside the CPU torch build antkit's CI uses, so most tests
+here use a stand-in ``timm`` module (a mock, the only one in the suite): ``create_model`` returns a small
+real torch network with a ``pretrained_cfg`` like timm's. They test antkit's side: the arguments it passes,
+the preprocessing the pretrained config asks for, pooling, batching and absent items. The last test uses the
+real timm with a small model built from a config and saved to a folder; it runs wherever timm imports (it
+was run in a venv with torch 2.14.1 + torchvision 0.29.1 + timm 1.0.31) and is skipped elsewhere.
 """
 
 from __future__ import annotations
@@ -88,3 +90,33 @@ def test_checkpoint_means_no_download_and_errors_are_clear(fake_timm, monkeypatc
     monkeypatch.setitem(sys.modules, "timm", None)  # not installed
     with pytest.raises(AntkitError, match="needs timm"):
         TimmImage(TimmImageConfig(model="m")).encode([[png((1, 2, 3))]])
+
+
+def _real_timm():
+    try:
+        import timm
+    except Exception as error:  # noqa: BLE001 - ImportError, or a torchvision built for another torch
+        pytest.skip(f"timm does not import here ({type(error).__name__}: {error})")
+    return timm
+
+
+def test_real_timm_model_from_a_local_folder(tmp_path):
+    """A tiny ResNet built from timm's config (random weights), saved with save_for_hf, loaded by
+    'local-dir:' through the encoder: its pooled features, equal to running timm's model by hand."""
+    timm = _real_timm()
+    from timm.models import save_for_hf
+
+    model = timm.create_model("resnet18", pretrained=False, num_classes=0, pretrained_cfg_overlay={
+        "input_size": (3, 32, 32), "crop_pct": 1.0})
+    save_for_hf(model, str(tmp_path / "tiny-resnet"))
+    encoder = TimmImage(TimmImageConfig(model=f"local-dir:{tmp_path / 'tiny-resnet'}", pretrained=True,
+                                        device="cpu", normalize=False))
+    features, present = encoder.encode([[png((255, 0, 0), (32, 32))], [], [b"junk"]])
+    assert features.shape == (3, 512) and present.tolist() == [True, False, False]
+    loaded = encoder._load()
+    assert torch.equal(loaded.state_dict()["conv1.weight"], model.state_dict()["conv1.weight"])
+    model.eval()
+    red = Image.open(io.BytesIO(png((255, 0, 0), (32, 32)))).convert("RGB")
+    with torch.inference_mode():
+        by_hand = model(torch.from_numpy(encoder.preprocess(red))[None])
+    assert torch.allclose(features[0], by_hand[0], atol=1e-5)
