@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.table import Table
 
+from antkit.cli.output import stdout_console
 from antkit.plugins.manager import load_registry
 
 
@@ -27,4 +27,4 @@ def plugins() -> None:
             table.add_row(name, distribution, "", "(none)")
         for index, (kind, names) in enumerate(provided.items()):
             table.add_row(name if index == 0 else "", distribution if index == 0 else "", kind, ", ".join(sorted(names)))
-    Console().print(table)
+    stdout_console().print(table)
