@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import gzip
-import hashlib
 import json
 import math
 import zlib
@@ -127,17 +126,6 @@ def urls(value) -> list[str]:
     if isinstance(value, (list, tuple)):
         return [url for url in value if isinstance(url, str) and url.strip()]
     return []
-
-
-def fingerprint_files(source: str, domain: str, config: ComponentConfig, paths: Iterable[Path]) -> str:
-    """A hash of the settings and of the files' names and contents."""
-    digest = hashlib.sha256(config.model_dump_json().encode())
-    for path in paths:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return f"{source}:{domain}:{digest.hexdigest()}"
 
 
 class ReviewTable:

@@ -20,7 +20,6 @@ from antkit.data.amazon import (
     AmazonConfig,
     ReviewTable,
     categories,
-    fingerprint_files,
     first_file,
     identifiers,
     joined,
@@ -29,7 +28,7 @@ from antkit.data.amazon import (
     urls,
 )
 from antkit.data.domain import RawDomain
-from antkit.data.parsing import BadRows
+from antkit.data.parsing import BadRows, fingerprint_files
 from antkit.errors import DataError
 
 REVIEW_FILES = ("{}.json.gz", "{}.json", "{}_5.json.gz", "{}_5.json", "reviews_{}.json.gz", "reviews_{}_5.json.gz")

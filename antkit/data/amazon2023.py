@@ -26,7 +26,6 @@ from antkit.data.amazon import (
     AmazonConfig,
     ReviewTable,
     categories,
-    fingerprint_files,
     first_file,
     identifiers,
     joined,
@@ -35,7 +34,7 @@ from antkit.data.amazon import (
     urls,
 )
 from antkit.data.domain import RawDomain
-from antkit.data.parsing import BadRows
+from antkit.data.parsing import BadRows, fingerprint_files
 from antkit.errors import DataError
 
 HUB = "hf://datasets/McAuley-Lab/Amazon-Reviews-2023"

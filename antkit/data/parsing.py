@@ -1,14 +1,18 @@
 """What every importer of real data needs: item text from metadata fields, prices from the strings shops
-write, and one policy for bad rows (stop with the file and line, or skip and count them)."""
+write, one policy for bad rows (stop with the file and line, or skip and count them), and a fingerprint of
+the files a domain is read from (the processed-data cache key)."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Iterable
 
+from antkit.components.base import ComponentConfig
 from antkit.errors import DataError
 
 DEFAULT_TEXT_FIELDS = ("title", "categories", "brand")
@@ -75,3 +79,14 @@ class BadRows:
 
     def counts(self) -> dict[str, int]:
         return {f"skipped: {reason}": n for reason, n in sorted(self.skipped.items())}
+
+
+def fingerprint_files(source: str, domain: str, config: ComponentConfig, paths: Iterable[Path]) -> str:
+    """A hash of the settings and of the files' names and contents."""
+    digest = hashlib.sha256(config.model_dump_json().encode())
+    for path in paths:
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return f"{source}:{domain}:{digest.hexdigest()}"

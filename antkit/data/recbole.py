@@ -9,7 +9,6 @@ Items need ``item_id``; the text comes from the configured fields, ``price`` is 
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from pydantic import Field
 
 from antkit.components.base import ComponentConfig, DataSource
 from antkit.data.domain import RawDomain
-from antkit.data.parsing import DEFAULT_TEXT_FIELDS, BadRows, item_text, parse_price
+from antkit.data.parsing import DEFAULT_TEXT_FIELDS, BadRows, fingerprint_files, item_text, parse_price
 from antkit.errors import DataError
 
 IMAGE_COLUMNS = ("images", "image_url", "imUrl")
@@ -87,13 +86,7 @@ class RecBoleSource(DataSource):
         return [folder / name for name in names if (folder / name).is_file()]
 
     def fingerprint(self, domain: str) -> str:
-        digest = hashlib.sha256(self.config.model_dump_json().encode())
-        for path in self.files(domain):
-            digest.update(path.name.encode())
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-        return f"recbole:{domain}:{digest.hexdigest()}"
+        return fingerprint_files("recbole", domain, self.config, self.files(domain))
 
     def load(self, domain: str) -> RawDomain:
         folder = self.folder(domain)
