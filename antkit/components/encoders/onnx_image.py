@@ -45,7 +45,10 @@ class OnnxImage(ImageEncoder):
 
     def _load(self):
         if self._session is None:
-            import onnxruntime
+            try:
+                import onnxruntime
+            except ImportError:
+                raise self._fail("onnxruntime is not installed (pip install 'antkit[onnx]')") from None
 
             available = onnxruntime.get_available_providers()
             providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
