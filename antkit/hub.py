@@ -110,6 +110,17 @@ def resolve(reference: str | Path) -> Path:
     return checkpoint_folder(Path(reference))
 
 
+def resolve_all(reference: str | Path) -> list[Path]:
+    """Every checkpoint a reference means: one for ``hf://`` or a checkpoint folder; for a run folder, each
+    of its pre-trainings (``pretrain``, ``pretrain-text``, ...)."""
+    path = Path(reference)
+    if not str(reference).startswith(PREFIX) and not (path / "config.json").exists() and path.is_dir():
+        runs = sorted(p.parent for p in path.glob("pretrain*/config.json"))
+        if runs:
+            return runs
+    return [resolve(reference)]
+
+
 def info(repo_id: str, revision: str | None = None, token: str | None = None) -> dict:
     """What a Hub checkpoint holds, from its config.json: commit, files, components, encoders, sizes."""
     from huggingface_hub import HfApi, hf_hub_download

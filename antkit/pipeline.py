@@ -186,28 +186,35 @@ class Run:
         barrier(self.context)
         return stored
 
-    def starting_checkpoint(self) -> dict[str, tuple[dict, dict]]:
-        """The recipe's ``pretrained`` checkpoint, checked against the recipe, in place of pre-training for
-        the arms with its modalities; empty when the recipe pre-trains itself."""
+    def starting_checkpoints(self) -> dict[str, tuple[dict, dict]]:
+        """The recipe's ``pretrained`` checkpoints (one, or each pre-training of a run folder), checked
+        against the recipe, in place of pre-training for the arms with their modalities; empty when the
+        recipe pre-trains itself."""
         if not self.recipe.pretrained:
             return {}
-        checkpoint = read_checkpoint(hub.resolve(self.recipe.pretrained), self.registry)
         transferring = [arm.modality_set(self.configured) for arm in self.recipe.arms
                         if self.registry.get("strategy", arm.strategy.name).uses_pretrained]
-        if checkpoint.modalities not in transferring:  # arms with other modality sets pre-train their own
-            raise CheckpointError(f"{checkpoint.folder} holds a {'+'.join(checkpoint.modalities)} model, but no arm "
-                                  f"that transfers uses exactly those modalities")
-        check_fits(checkpoint, self.recipe, checkpoint.modalities, next(iter(self.catalogues.values())).dims)
-        digest = hashlib.sha256((checkpoint.folder / "model.safetensors").read_bytes()).hexdigest()[:16]
-        summary = {"fingerprint": digest, "checkpoint": self.recipe.pretrained, "modalities": checkpoint.modalities,
-                   "domains": checkpoint.config.get("domains", []), "valid": checkpoint.config.get("valid", {})}
-        self.reporter.message(f"pretrain: starting from the checkpoint {self.recipe.pretrained}")
-        return {self.pretrain_folder(checkpoint.modalities): (checkpoint.state, summary)}
+        dims = next(iter(self.catalogues.values())).dims
+        found = {}
+        for folder in hub.resolve_all(self.recipe.pretrained):
+            checkpoint = read_checkpoint(folder, self.registry)
+            if checkpoint.modalities not in transferring:
+                continue  # a run's other pre-training, which no arm here needs
+            check_fits(checkpoint, self.recipe, checkpoint.modalities, dims)
+            digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()[:16]
+            summary = {"fingerprint": digest, "checkpoint": str(folder), "modalities": checkpoint.modalities,
+                       "domains": checkpoint.config.get("domains", []), "valid": checkpoint.config.get("valid", {})}
+            self.reporter.message(f"pretrain: {'+'.join(checkpoint.modalities)} arms start from {folder}")
+            found[self.pretrain_folder(checkpoint.modalities)] = (checkpoint.state, summary)
+        if not found:
+            raise CheckpointError(f"{self.recipe.pretrained}: no checkpoint there has the modalities of an arm "
+                                  "that transfers (" + "; ".join("+".join(m) for m in transferring) + ")")
+        return found
 
     def execute(self) -> RunResults:
         started = time.perf_counter()
         self.prepare_data()
-        pretrained = self.starting_checkpoint()  # pre-training folder -> (state, summary)
+        pretrained = self.starting_checkpoints()  # pre-training folder -> (state, summary)
         targets = {}
         for target in self.recipe.data.targets:
             targets[target] = {}

@@ -17,14 +17,17 @@ from antkit.errors import CheckpointError
 from antkit.model.saving import read_checkpoint
 
 ARMS = "arms=[{label: relearn, strategy: {name: relearn}}]"
+BOTH = ("arms=[{label: relearn, strategy: {name: relearn}}, "
+        "{label: text, strategy: {name: finetune}, modalities: [text]}]")
 TINY = Path(__file__).parent / "recipes" / "tiny.yaml"
 
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
-    """A tiny run that pre-trains and adapts one relearn arm (shared by the tests of this module)."""
+    """A tiny run with two pre-trainings (all modalities; text only) and an arm on each (shared by the tests
+    of this module)."""
     out = tmp_path_factory.mktemp("first") / "run"
-    results = antkit.run(TINY, out, [ARMS, "adapt.epochs=1"],  # module scope: the test cache given explicitly
+    results = antkit.run(TINY, out, [BOTH, "adapt.epochs=1"],  # module scope: the test cache given explicitly
                          cache_dir=tmp_path_factory.getbasetemp() / "antkit-cache")
     return out, results
 
@@ -55,12 +58,15 @@ def test_from_pretrained_rebuilds_the_same_model(first_run):
 
 
 def test_adapting_from_the_checkpoint_reproduces_the_run(first_run, tmp_path):
-    """Same recipe, pretrained: the run's own pre-training folder -> identical test metrics, no pre-training."""
+    """Same recipe, pretrained: the first run's folder -> each arm starts from the run's pre-training with its
+    modalities; identical test metrics, and no pre-training at all."""
     out, results = first_run
-    again = antkit.run(TINY, tmp_path / "again", [ARMS, "adapt.epochs=1", f"pretrained={out}"])
-    assert again.targets["office"]["relearn"]["test"] == results.targets["office"]["relearn"]["test"]
-    assert not (tmp_path / "again" / "pretrain").exists()
-    assert again.pretrain["pretrain"]["checkpoint"] == str(out)
+    again = antkit.run(TINY, tmp_path / "again", [BOTH, "adapt.epochs=1", f"pretrained={out}"])
+    for arm in ("relearn", "text"):
+        assert again.targets["office"][arm]["test"] == results.targets["office"][arm]["test"]
+    assert not list((tmp_path / "again").glob("pretrain*"))
+    assert again.pretrain["pretrain"]["checkpoint"] == str(out / "pretrain")
+    assert again.pretrain["pretrain-text"]["checkpoint"] == str(out / "pretrain-text")
 
 
 def start_from(folder, tmp_path, *overrides):
@@ -116,3 +122,10 @@ def test_corrupt_checkpoint(checkpoint_copy, damage, message):
 def test_not_a_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="neither a checkpoint"):
         antkit.from_pretrained(tmp_path)
+
+
+def test_a_checkpoint_no_arm_can_use(first_run, tmp_path):
+    """A text-only checkpoint for a recipe whose only transferring arm uses all modalities."""
+    with pytest.raises(CheckpointError, match="no checkpoint there has the modalities of an arm that transfers "
+                                              r"\(text\+image\+price\)"):
+        start_from(first_run[0] / "pretrain-text", tmp_path)
