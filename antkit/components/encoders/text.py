@@ -13,6 +13,7 @@ from pydantic import Field
 
 from antkit.components.base import ComponentConfig, Encoder
 from antkit.errors import AntkitError
+from antkit.training.distributed import resolve_device
 
 PACKAGED_MINILM = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 
@@ -31,10 +32,6 @@ def _location(model: str) -> str:
         except ImportError:
             pass  # fall back to the hub name
     return model
-
-
-def _device(device: str) -> str:
-    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 
 
 class SentenceTransformerConfig(ComponentConfig):
@@ -61,7 +58,8 @@ class SentenceTransformerText(Encoder):
             from sentence_transformers import SentenceTransformer
 
             try:
-                self._model = SentenceTransformer(_location(self.config.model), device=_device(self.config.device))
+                device = str(resolve_device(self.config.device))
+                self._model = SentenceTransformer(_location(self.config.model), device=device)
             except Exception as error:
                 raise AntkitError(f"text encoder: cannot load model '{self.config.model}': {error}") from None
         return self._model
@@ -109,7 +107,7 @@ class TransformersText(Encoder):
             location = _location(self.config.model)
             try:
                 tokenizer = AutoTokenizer.from_pretrained(location)
-                model = AutoModel.from_pretrained(location).to(_device(self.config.device)).eval()
+                model = AutoModel.from_pretrained(location).to(resolve_device(self.config.device)).eval()
             except Exception as error:
                 raise AntkitError(f"text encoder: cannot load model '{self.config.model}': {error}") from None
             self._loaded = tokenizer, model

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from antkit.components.encoders.image import ImageEncoder, ImageModelConfig
 from antkit.errors import AntkitError
+from antkit.training.distributed import resolve_device
 
 RESAMPLING = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR,
               "nearest": Image.Resampling.NEAREST}
@@ -44,16 +45,13 @@ class TimmImage(ImageEncoder):
                 import timm
             except Exception as error:  # ImportError, or torchvision not matching torch
                 raise AntkitError(f"image encoder 'timm_image' needs timm (and torchvision): {error}") from None
-            device = self.config.device
-            if device == "auto":
-                device = "cuda" if torch.cuda.is_available() else "cpu"
             config = self.config
             try:
                 model = timm.create_model(config.model, pretrained=config.pretrained and not config.checkpoint,
                                           num_classes=0, checkpoint_path=config.checkpoint)
+                self._model = model.to(resolve_device(config.device)).eval()
             except Exception as error:
                 raise AntkitError(f"image encoder 'timm_image': cannot load model '{config.model}': {error}") from None
-            self._model = model.to(device).eval()
         return self._model
 
     def preprocess(self, image: Image.Image) -> np.ndarray:

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from antkit.components.encoders.image import ImageEncoder, ImageModelConfig
 from antkit.errors import AntkitError
+from antkit.training.distributed import resolve_device
 
 
 class TransformersImageConfig(ImageModelConfig):
@@ -39,12 +40,10 @@ class TransformersImage(ImageEncoder):
         if self._model is None:
             from transformers import AutoImageProcessor, AutoModel
 
-            device = self.config.device
-            if device == "auto":
-                device = "cuda" if torch.cuda.is_available() else "cpu"
             try:
                 self._processor = AutoImageProcessor.from_pretrained(self.config.model)
-                self._model = AutoModel.from_pretrained(self.config.model).to(device).eval()
+                model = AutoModel.from_pretrained(self.config.model)
+                self._model = model.to(resolve_device(self.config.device)).eval()
             except Exception as error:
                 raise AntkitError(f"image encoder 'transformers_image': cannot load model '{self.config.model}': "
                                   f"{error}") from None
