@@ -55,16 +55,5 @@ def model_from_checkpoint(checkpoint: Checkpoint, registry: Registry) -> Sequent
                               f"({error.errors()[0]['msg']} at {'.'.join(map(str, error.errors()[0]['loc']))})") from None
     model = build_model(SimpleNamespace(model=model_recipe), registry, config["feature_dims"], config["items"],
                         config["n_items"], list(config["feature_dims"]))
-    own = model.state_dict()
-    missing = sorted(set(own) - set(checkpoint.state))
-    unexpected = sorted(set(checkpoint.state) - set(own))
-    if missing or unexpected:
-        raise CheckpointError(f"{checkpoint.folder}/model.safetensors does not fit its config.json: "
-                              + "; ".join(filter(None, [missing and f"missing tensors {', '.join(missing)}",
-                                                        unexpected and f"unexpected tensors {', '.join(unexpected)}"])))
-    for key, tensor in checkpoint.state.items():
-        if own[key].shape != tensor.shape:
-            raise CheckpointError(f"{checkpoint.folder}/model.safetensors: tensor '{key}' has shape "
-                                  f"{tuple(tensor.shape)}, its config.json implies {tuple(own[key].shape)}")
-    model.load_state_dict(checkpoint.state)
+    model.load_checked(checkpoint.state, f"{checkpoint.folder}/model.safetensors (the model of its config.json)")
     return model

@@ -98,19 +98,20 @@ class SequentialRecommender(nn.Module):
 
     def load_pretrained(self, state: dict[str, torch.Tensor]) -> None:
         """Load a pre-trained state strictly; only a target-specific item-id embedding may be missing."""
+        self.load_checked(state, "the pre-trained weights", may_miss="item_ids.")
+
+    def load_checked(self, state: dict[str, torch.Tensor], source: str, may_miss: str | None = None) -> None:
+        """Load ``state`` (named ``source`` in errors): a missing tensor (other than those whose names start with
+        ``may_miss``), an unexpected one or a wrong shape is a CheckpointError naming them."""
         own = self.state_dict()
+        missing = sorted(k for k in set(own) - set(state) if not (may_miss and k.startswith(may_miss)))
         unexpected = sorted(set(state) - set(own))
-        missing = sorted(k for k in set(own) - set(state) if not k.startswith("item_ids."))
-        if unexpected or missing:
-            raise CheckpointError(
-                "pre-trained weights do not fit this model: "
-                + (f"missing {', '.join(missing)}" if missing else "")
-                + ("; " if missing and unexpected else "")
-                + (f"unexpected {', '.join(unexpected)}" if unexpected else "")
-            )
+        if missing or unexpected:
+            raise CheckpointError(f"{source} do not fit the model: " + "; ".join(filter(None, [
+                missing and f"missing tensors {', '.join(missing)}",
+                unexpected and f"unexpected tensors {', '.join(unexpected)}"])))
         for key, tensor in state.items():
             if own[key].shape != tensor.shape:
-                raise CheckpointError(
-                    f"pre-trained tensor '{key}' has shape {tuple(tensor.shape)}, the model expects {tuple(own[key].shape)}"
-                )
+                raise CheckpointError(f"{source}: tensor '{key}' has shape {tuple(tensor.shape)}, "
+                                      f"the model expects {tuple(own[key].shape)}")
         self.load_state_dict(state, strict=False)
