@@ -67,7 +67,7 @@ def push(path: str | Path, repo_id: str, *, private: bool = False, revision: str
     checkpoint = read_checkpoint(folder, registry or load_registry())
     results_path = folder.parent / "results.json"
     results = json.loads(results_path.read_text()) if folder.name == "pretrain" and results_path.exists() else None
-    card = render_model_card(checkpoint, repo_id, results)
+    card = render_model_card(checkpoint.config, repo_id, results)
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, private=private, exist_ok=True)

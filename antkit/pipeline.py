@@ -126,9 +126,9 @@ class Run:
                    "best_epoch": result.best_epoch, "epochs": result.epochs_run,
                    "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second}
         if self.context.is_main:
-            save_model(folder, model, recipe, catalogue.dims, self.registry, stage="pretrain", domains=names,
-                       valid=result.best_metrics)
-            card = render_model_card(read_checkpoint(folder, self.registry), f"{self.out.name}/{folder.name}")
+            config = save_model(folder, model, recipe, catalogue.dims, self.registry, stage="pretrain",
+                                domains=names, valid=result.best_metrics)
+            card = render_model_card(config, f"{self.out.name}/{folder.name}")
             atomic_write_text(folder / "README.md", card)
             atomic_write_text(summary_path, json.dumps(summary, indent=2))
         barrier(self.context)

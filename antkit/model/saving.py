@@ -41,9 +41,9 @@ def used_components(model_recipe, modalities: list[str], registry: Registry) -> 
 
 
 def save_model(folder: Path, model: torch.nn.Module, recipe, dims: dict[str, int], registry: Registry,
-               items: str = "content", n_items: int = 0, **extra) -> None:
+               items: str = "content", n_items: int = 0, **extra) -> dict:
     """Write the weights, their config and the recipe atomically (weights first: a config never points at
-    nothing)."""
+    nothing); returns the config."""
     folder = Path(folder)
     atomic_save({k: v.detach().cpu() for k, v in model.state_dict().items()}, folder / "model.safetensors")
     config = {
@@ -59,6 +59,7 @@ def save_model(folder: Path, model: torch.nn.Module, recipe, dims: dict[str, int
     }
     atomic_write_text(folder / "recipe.json", json.dumps(recipe.model_dump(mode="json"), indent=2))
     atomic_write_text(folder / "config.json", json.dumps(config, indent=2))
+    return config
 
 
 def load_weights(path: Path) -> dict[str, torch.Tensor]:

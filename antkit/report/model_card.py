@@ -24,15 +24,14 @@ def _results_tables(results: dict) -> list[str]:
     return lines
 
 
-def render_model_card(checkpoint, repo_id: str, results: dict | None = None) -> str:
-    """Markdown with Hub front matter, for ``checkpoint`` (an ``antkit.model.saving.Checkpoint``)."""
-    config = checkpoint.config
+def render_model_card(config: dict, repo_id: str, results: dict | None = None) -> str:
+    """Markdown with Hub front matter, for the checkpoint whose ``config.json`` is ``config``."""
     domains = config.get("domains") or []
     lines = ["---", "library_name: antkit", "tags:", "- antkit", "- recommendation", "- sequential-recommendation",
              "- ant", "---", "", f"# {repo_id}", "",
              "A sequential recommender pre-trained with antkit following ANT "
              "(\"Multi-modality Meets Re-learning: Mitigating Negative Transfer in Sequential Recommendation\", "
-             "arXiv 2309.10195): item content (" + ", ".join(checkpoint.modalities) + ") through per-modality "
+             "arXiv 2309.10195): item content (" + ", ".join(config["feature_dims"]) + ") through per-modality "
              "mixture-of-experts adaptors into a SASRec-style transformer. Adapt it to your domain by re-learning "
              "(the transformer is kept frozen; the item side is learned again on your data).", "",
              "## Training data", "",
