@@ -25,7 +25,7 @@ from antkit.components.encoders.text import (
     SentenceTransformerConfig,
     SentenceTransformerText,
 )
-from antkit.features.store import FeatureStore, content_key
+from antkit.features.store import FeatureStore, content_key, stored_features
 
 
 def png(color, size=(32, 32), mode="RGB") -> bytes:
@@ -263,7 +263,7 @@ def test_store_computes_only_new_items(tmp_path):
     store = FeatureStore(tmp_path, encoder)
     first, first_present = store.features(TEXTS)
     assert store.computed == 4 and len(encoder.seen) == 4
-    assert store.path.exists()
+    assert len(store.shards()) == 1
 
     encoder.seen.clear()
     store = FeatureStore(tmp_path, encoder)
@@ -290,7 +290,7 @@ def test_store_duplicates_computed_once(tmp_path):
 
 
 def test_store_keyed_by_settings(tmp_path):
-    """Different encoder settings use different store files."""
+    """Different encoder settings use different stores."""
     small = FeatureStore(tmp_path, HashedNgrams(HashedNgramsConfig(dim=16)))
     large = FeatureStore(tmp_path, HashedNgrams(HashedNgramsConfig(dim=32)))
     assert small.path != large.path
@@ -306,34 +306,71 @@ def test_store_image_bytes_and_dicts_share_keys():
     assert content_key([data]) != content_key([png((3, 2, 1))])
 
 
-def _corrupt(kind: str, store: FeatureStore, good: bytes, vectors, present) -> None:
+def _corrupt(kind: str, shard, good: bytes, vectors, present) -> None:
     if kind == "garbage":
-        store.path.write_bytes(b"definitely not safetensors")
+        shard.write_bytes(b"definitely not safetensors")
     elif kind == "empty":
-        store.path.write_bytes(b"")
+        shard.write_bytes(b"")
     elif kind == "truncated":
-        store.path.write_bytes(good[: len(good) // 2])
+        shard.write_bytes(good[: len(good) // 2])
     elif kind == "no-metadata":  # a valid safetensors file, but not one of antkit's
-        save_file({"vectors": vectors, "present": present}, str(store.path))
+        save_file({"vectors": vectors, "present": present}, str(shard))
     elif kind == "missing-tensor":
-        save_file({"vectors": vectors}, str(store.path), metadata={"keys": json.dumps([content_key(t) for t in TEXTS])})
+        save_file({"vectors": vectors}, str(shard), metadata={"keys": json.dumps([content_key(t) for t in TEXTS])})
     elif kind == "fewer-rows-than-keys":
-        save_file({"vectors": vectors[:1].contiguous(), "present": present[:1].contiguous()}, str(store.path),
+        save_file({"vectors": vectors[:1].contiguous(), "present": present[:1].contiguous()}, str(shard),
                   metadata={"keys": json.dumps([content_key(t) for t in TEXTS])})
 
 
 @pytest.mark.parametrize("kind", ["garbage", "empty", "truncated", "no-metadata", "missing-tensor",
                                   "fewer-rows-than-keys"])
-def test_store_corrupt_file_rebuilt(tmp_path, kind):
-    """A corrupt or inconsistent store file is rebuilt from the encoder, never trusted."""
-    encoder = HashedNgrams(HashedNgramsConfig(dim=32))
+def test_store_corrupt_shard_rebuilt(tmp_path, kind):
+    """A corrupt or inconsistent shard is recomputed from the encoder, never trusted; other shards are kept."""
+    encoder = CountingEncoder(HashedNgramsConfig(dim=32))
     store = FeatureStore(tmp_path, encoder)
+    store.features(["yellow whisk"])
     vectors, present = store.features(TEXTS)
-    _corrupt(kind, store, store.path.read_bytes(), vectors, present)
+    kept, damaged = store.shards()
+    _corrupt(kind, damaged, damaged.read_bytes(), vectors, present)
 
+    encoder.seen.clear()
     store = FeatureStore(tmp_path, encoder)
-    rebuilt, rebuilt_present = store.features(TEXTS)
-    assert store.computed == 4
-    assert torch.equal(rebuilt, vectors) and torch.equal(rebuilt_present, present)
+    rebuilt, rebuilt_present = store.features(TEXTS + ["yellow whisk"])
+    assert store.computed == 4 and encoder.seen == TEXTS  # the whisk came from the good shard
+    assert torch.equal(rebuilt[:4], vectors) and torch.equal(rebuilt_present[:4], present)
     store.features(TEXTS)
-    assert store.computed == 0  # the rebuilt file is good again
+    assert store.computed == 0  # the rebuilt store is good again
+
+
+def test_store_appends_shards_without_rewriting(tmp_path):
+    """New items go into a new shard; what was stored is not rewritten."""
+    store = FeatureStore(tmp_path, HashedNgrams(HashedNgramsConfig(dim=16)), chunk=2)
+    store.features(TEXTS)
+    first = {shard.name: shard.read_bytes() for shard in store.shards()}
+    assert len(first) == 2
+    store.features(TEXTS + ["yellow whisk"])
+    after = {shard.name: shard.read_bytes() for shard in store.shards()}
+    assert len(after) == 3 and all(after[name] == data for name, data in first.items())
+
+
+def test_store_merges_past_max_shards(tmp_path):
+    """Past max_shards the store becomes one shard holding every item once, with the same vectors."""
+    encoder = HashedNgrams(HashedNgramsConfig(dim=16))
+    store = FeatureStore(tmp_path, encoder, chunk=1, max_shards=3)
+    texts = [f"item {i}" for i in range(5)]
+    vectors, _ = store.features(texts)
+    assert len(store.shards()) == 1
+    assert stored_features(tmp_path)[0].items == 5
+    again, _ = FeatureStore(tmp_path, encoder).features(texts[::-1])
+    assert torch.equal(again, vectors.flip(0))
+
+
+def test_store_new_vector_size_starts_afresh(tmp_path):
+    """An encoder whose output size changed (same settings key) replaces the store's shards."""
+    store = FeatureStore(tmp_path, HashedNgrams(HashedNgramsConfig(dim=16)))
+    store.features(TEXTS[:2])
+    resized = FeatureStore(tmp_path, HashedNgrams(HashedNgramsConfig(dim=32)))
+    resized.path = store.path
+    vectors, _ = resized.features(TEXTS)
+    assert vectors.shape == (4, 32) and resized.computed == 4
+    assert [s.dim for s in stored_features(tmp_path)] == [32]

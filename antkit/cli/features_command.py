@@ -53,9 +53,9 @@ def info(cache: Optional[Path] = CACHE):
     """The feature stores in the cache: encoder, items, vector size, file size."""
     folder = (cache or default_cache_dir()) / "features"
     table = Table(title=f"feature stores in {folder}", title_justify="left")
-    for column in ("file", "encoder", "items", "dim", "MB"):
-        table.add_column(column, justify="left" if column in ("file", "encoder") else "right")
+    for column in ("store", "encoder", "items", "dim", "MB"):
+        table.add_column(column, justify="left" if column in ("store", "encoder") else "right")
     for store in stored_features(folder):
         table.add_row(store.path.name, store.encoder, f"{store.items:,}", str(store.dim),
-                      f"{store.path.stat().st_size / 2**20:.1f}")
+                      f"{store.bytes / 2**20:.1f}")
     stdout_console().print(table)

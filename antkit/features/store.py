@@ -38,32 +38,64 @@ def content_key(value) -> str:
 class FeatureStore:
     """Vectors of one encoder (with its settings) for every item content it has seen.
 
-    New contents are encoded in chunks of ``chunk`` items and the store is saved after each, so an
-    interrupted extraction keeps what it finished and the next run computes only the rest.
+    The store is a folder of shard files. New contents are encoded in chunks of ``chunk`` items and each
+    chunk is written (atomically) as a shard of its own, so an interrupted extraction keeps what it
+    finished, the next run computes only the rest, and adding items never rewrites what is stored. Past
+    ``max_shards`` shards the store is merged into one.
     """
 
-    def __init__(self, root: Path, encoder: Encoder, context: str = "", chunk: int = 4096):
+    def __init__(self, root: Path, encoder: Encoder, context: str = "", chunk: int = 4096, max_shards: int = 64):
         key = hashlib.sha256((encoder.cache_key() + context).encode()).hexdigest()[:16]
-        self.path = Path(root) / f"{encoder.name}-{key}.safetensors"
+        self.path = Path(root) / f"{encoder.name}-{key}"
         self.encoder = encoder
         self.chunk = chunk
+        self.max_shards = max_shards
         self.computed = 0  # items encoded by the last ``features`` call
 
+    def shards(self) -> list[Path]:
+        return sorted(self.path.glob("*.safetensors"))
+
     def _load(self) -> tuple[dict[str, int], torch.Tensor | None, torch.Tensor | None]:
-        """The stored index and tensors; an unreadable or inconsistent store counts as empty (it is rebuilt)."""
-        empty: tuple[dict[str, int], None, None] = ({}, None, None)
-        if not self.path.exists():
-            return empty
-        try:
-            tensors = load_file(str(self.path))
-            with safe_open(str(self.path), "pt") as handle:
-                keys = json.loads((handle.metadata() or {})["keys"])
-            vectors, present = tensors["vectors"], tensors["present"]
-        except Exception:  # any damage: never trust it
-            return empty
-        if not (isinstance(keys, list) and vectors.ndim == 2 and len(keys) == len(vectors) == len(present)):
-            return empty
-        return {k: i for i, k in enumerate(keys)}, vectors.float(), present.bool()
+        """The stored index and tensors. A damaged shard is deleted, so its items are computed again; a
+        shard whose vector size differs from the first's (the encoder's output changed) empties the store."""
+        index: dict[str, int] = {}
+        vectors: list[torch.Tensor] = []
+        present: list[torch.Tensor] = []
+        rows = 0
+        for shard in self.shards():
+            part = read_shard(shard)
+            if part is None:
+                shard.unlink()
+                continue
+            keys, shard_vectors, shard_present = part
+            if vectors and shard_vectors.shape[1] != vectors[0].shape[1]:
+                self._clear()
+                return {}, None, None
+            for offset, key in enumerate(keys):
+                index.setdefault(key, rows + offset)
+            rows += len(keys)
+            vectors.append(shard_vectors)
+            present.append(shard_present)
+        if not vectors:
+            return {}, None, None
+        return index, torch.cat(vectors), torch.cat(present)
+
+    def _clear(self) -> None:
+        for shard in self.shards():
+            shard.unlink()
+
+    def _write_shard(self, keys: list[str], vectors: torch.Tensor, present: torch.Tensor) -> None:
+        number = int(self.shards()[-1].stem) + 1 if self.shards() else 0
+        atomic_save({"vectors": vectors, "present": present}, self.path / f"{number:06d}.safetensors",
+                    {"keys": json.dumps(keys)})
+
+    def _merge(self, index: dict[str, int], vectors: torch.Tensor, present: torch.Tensor) -> None:
+        """Rewrite the store as one shard (written before the old ones are removed)."""
+        old = self.shards()
+        rows = torch.tensor(list(index.values()), dtype=torch.long)
+        self._write_shard(list(index), vectors[rows], present[rows])
+        for shard in old:
+            shard.unlink()
 
     def features(self, values: list, progress: Callable[[int, int], None] | None = None):
         """Vectors (N, dim) and presence (N,) for ``values``, computing only unseen contents;
@@ -78,38 +110,61 @@ class FeatureStore:
             new_vectors, new_present = self.encoder.encode([values[first[k]] for k in part])
             new_vectors, new_present = new_vectors.float(), new_present.bool()
             if vectors is not None and vectors.shape[1] != new_vectors.shape[1]:
-                self.path.unlink()  # the encoder's output changed shape: start this store afresh
+                self._clear()  # the encoder's output changed shape: start this store afresh
                 return self.features(values, progress)
             if vectors is None:
                 vectors, present = new_vectors[:0], new_present[:0]
-            index.update({k: len(index) + i for i, k in enumerate(part)})
+            self._write_shard(part, new_vectors, new_present)
+            index.update({k: len(vectors) + i for i, k in enumerate(part)})
             vectors, present = torch.cat([vectors, new_vectors]), torch.cat([present, new_present])
-            atomic_save({"vectors": vectors, "present": present}, self.path, {"keys": json.dumps(list(index))})
             self.computed += len(part)
             if progress is not None:
                 progress(self.computed, len(missing))
+        if len(self.shards()) > self.max_shards:
+            self._merge(index, vectors, present)
         rows = torch.tensor([index[k] for k in keys], dtype=torch.long)
         return vectors[rows], present[rows]
 
 
+def read_shard(path: Path) -> tuple[list[str], torch.Tensor, torch.Tensor] | None:
+    """A shard's keys, vectors and presence; None when it is damaged or not one of antkit's."""
+    try:
+        tensors = load_file(str(path))
+        with safe_open(str(path), "pt") as handle:
+            keys = json.loads((handle.metadata() or {})["keys"])
+        vectors, present = tensors["vectors"], tensors["present"]
+    except Exception:  # any damage: never trust it
+        return None
+    if not (isinstance(keys, list) and vectors.ndim == 2 and len(keys) == len(vectors) == len(present)):
+        return None
+    return keys, vectors.float(), present.bool()
+
+
 @dataclass
 class StoredFeatures:
-    """One store file, as ``antkit features info`` lists it."""
+    """One store, as ``antkit features info`` lists it."""
 
     path: Path
     encoder: str
     items: int
     dim: int
+    bytes: int
 
 
 def stored_features(folder: Path) -> list[StoredFeatures]:
-    """The readable store files in ``folder`` (damaged ones are skipped: they are rebuilt when used)."""
+    """The stores in ``folder`` with at least one readable shard (damaged shards are not counted: they are
+    recomputed when the store is used)."""
     found = []
-    for path in sorted(Path(folder).glob("*.safetensors")):
-        try:
-            with safe_open(str(path), "pt") as handle:
-                rows, dim = handle.get_slice("vectors").get_shape()
-        except Exception:  # noqa: BLE001 - damaged: not listed
-            continue
-        found.append(StoredFeatures(path, path.stem.rsplit("-", 1)[0], rows, dim))
+    for store in sorted(p for p in Path(folder).glob("*") if p.is_dir()):
+        items, dims, size = 0, set(), 0
+        for shard in sorted(store.glob("*.safetensors")):
+            try:
+                with safe_open(str(shard), "pt") as handle:
+                    rows, dim = handle.get_slice("vectors").get_shape()
+            except Exception:  # noqa: BLE001 - damaged: not counted
+                continue
+            items, size = items + rows, size + shard.stat().st_size
+            dims.add(dim)
+        if dims:
+            found.append(StoredFeatures(store, store.name.rsplit("-", 1)[0], items, max(dims), size))
     return found
