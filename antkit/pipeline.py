@@ -96,7 +96,7 @@ class Run:
             summary = json.loads(summary_path.read_text())
             if summary.get("fingerprint") == fingerprint:
                 self.reporter.message("pretrain: reusing the finished pre-training in " + str(folder))
-                return load_weights(folder / "model.safetensors"), summary
+                return load_weights(folder / "model.safetensors")[0], summary
         names = recipe.data.auxiliary
         catalogue, offsets = Catalogue.concat([self.catalogues[n].select(modalities) for n in names])
         segments = [s for n, o in zip(names, offsets) for s in
@@ -201,8 +201,7 @@ class Run:
             if checkpoint.modalities not in transferring:
                 continue  # a run's other pre-training, which no arm here needs
             check_fits(checkpoint, self.recipe, checkpoint.modalities, dims)
-            digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()[:16]
-            summary = {"fingerprint": digest, "checkpoint": str(folder), "modalities": checkpoint.modalities,
+            summary = {"fingerprint": checkpoint.digest, "checkpoint": str(folder), "modalities": checkpoint.modalities,
                        "domains": checkpoint.config.get("domains", []), "valid": checkpoint.config.get("valid", {})}
             self.reporter.message(f"pretrain: {'+'.join(checkpoint.modalities)} arms start from {folder}")
             found[self.pretrain_folder(checkpoint.modalities)] = (checkpoint.state, summary)

@@ -10,12 +10,13 @@ anything that does not fit.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load
 
 import antkit
 from antkit.errors import CheckpointError
@@ -62,10 +63,12 @@ def save_model(folder: Path, model: torch.nn.Module, recipe, dims: dict[str, int
     return config
 
 
-def load_weights(path: Path) -> dict[str, torch.Tensor]:
-    """The tensors of a ``model.safetensors``; a missing or damaged file is a CheckpointError naming it."""
+def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], str]:
+    """The tensors of a ``model.safetensors`` and a digest of the file (read once); a missing or damaged file
+    is a CheckpointError naming it."""
     try:
-        return load_file(str(path))
+        data = Path(path).read_bytes()
+        return load(data), hashlib.sha256(data).hexdigest()[:16]
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint file") from None
     except Exception as error:
@@ -80,6 +83,7 @@ class Checkpoint:
     config: dict
     state: dict[str, torch.Tensor]
     recipe: dict | None
+    digest: str  # of model.safetensors: which weights a run started from
 
     @property
     def modalities(self) -> list[str]:
@@ -109,10 +113,10 @@ def read_checkpoint(folder: Path, registry: Registry) -> Checkpoint:
             package = source.split(" ")[0]
             raise CheckpointError(f"{folder}: the {component['kind']} '{component['name']}' comes from {source}, "
                                   f"which is not installed here; install it (pip install {package})")
-    state = load_weights(folder / "model.safetensors")
+    state, digest = load_weights(folder / "model.safetensors")
     recipe_path = folder / "recipe.json"
     try:
         recipe = json.loads(recipe_path.read_text()) if recipe_path.exists() else None
     except (OSError, ValueError) as error:
         raise CheckpointError(f"{recipe_path}: not readable JSON ({error})") from None
-    return Checkpoint(folder, config, state, recipe)
+    return Checkpoint(folder, config, state, recipe, digest)
