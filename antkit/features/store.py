@@ -53,7 +53,8 @@ class FeatureStore:
         self.computed = 0  # items encoded by the last ``features`` call
 
     def shards(self) -> list[Path]:
-        return sorted(self.path.glob("*.safetensors"))
+        """The store's shard files, oldest first (numbered: 000000.safetensors, ...)."""
+        return sorted(p for p in self.path.glob("*.safetensors") if p.stem.isdigit())
 
     def _load(self) -> tuple[dict[str, int], torch.Tensor | None, torch.Tensor | None]:
         """The stored index and tensors. A damaged shard is deleted, so its items are computed again; a
@@ -85,7 +86,8 @@ class FeatureStore:
             shard.unlink()
 
     def _write_shard(self, keys: list[str], vectors: torch.Tensor, present: torch.Tensor) -> None:
-        number = int(self.shards()[-1].stem) + 1 if self.shards() else 0
+        existing = self.shards()
+        number = int(existing[-1].stem) + 1 if existing else 0
         atomic_save({"vectors": vectors, "present": present}, self.path / f"{number:06d}.safetensors",
                     {"keys": json.dumps(keys)})
 
