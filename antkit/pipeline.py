@@ -96,7 +96,7 @@ class Run:
             summary = json.loads(summary_path.read_text())
             if summary.get("fingerprint") == fingerprint:
                 self.reporter.message("pretrain: reusing the finished pre-training in " + str(folder))
-                return load_weights(folder / "model.safetensors")[0], summary
+                return load_weights(folder / "model.safetensors"), summary
         names = recipe.data.auxiliary
         catalogue, offsets = Catalogue.concat([self.catalogues[n].select(modalities) for n in names])
         segments = [s for n, o in zip(names, offsets) for s in

@@ -63,9 +63,9 @@ def save_model(folder: Path, model: torch.nn.Module, recipe, dims: dict[str, int
     return config
 
 
-def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], str]:
-    """The tensors of a ``model.safetensors`` and a digest of the file (read once); a missing or damaged file
-    is a CheckpointError naming it."""
+def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], str]:
+    """The tensors of a ``model.safetensors`` and a digest of the file, reading it once; a missing or damaged
+    file is a CheckpointError naming it."""
     try:
         data = Path(path).read_bytes()
         return load(data), hashlib.sha256(data).hexdigest()[:16]
@@ -73,6 +73,11 @@ def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], str]:
         raise CheckpointError(f"{path}: no such checkpoint file") from None
     except Exception as error:
         raise CheckpointError(f"{path}: not a readable safetensors file ({error})") from None
+
+
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a ``model.safetensors`` (errors as ``read_weights``)."""
+    return read_weights(path)[0]
 
 
 @dataclass
@@ -113,7 +118,7 @@ def read_checkpoint(folder: Path, registry: Registry) -> Checkpoint:
             package = source.split(" ")[0]
             raise CheckpointError(f"{folder}: the {component['kind']} '{component['name']}' comes from {source}, "
                                   f"which is not installed here; install it (pip install {package})")
-    state, digest = load_weights(folder / "model.safetensors")
+    state, digest = read_weights(folder / "model.safetensors")
     recipe_path = folder / "recipe.json"
     try:
         recipe = json.loads(recipe_path.read_text()) if recipe_path.exists() else None
