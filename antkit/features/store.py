@@ -66,7 +66,7 @@ class FeatureStore:
         for shard in self.shards():
             part = read_shard(shard)
             if part is None:
-                shard.unlink()
+                shard.unlink(missing_ok=True)  # (or another process merged it away meanwhile)
                 continue
             keys, shard_vectors, shard_present = part
             if vectors and shard_vectors.shape[1] != vectors[0].shape[1]:
@@ -83,7 +83,7 @@ class FeatureStore:
 
     def _clear(self) -> None:
         for shard in self.shards():
-            shard.unlink()
+            shard.unlink(missing_ok=True)
 
     def _write_shard(self, keys: list[str], vectors: torch.Tensor, present: torch.Tensor) -> None:
         existing = self.shards()
@@ -97,7 +97,7 @@ class FeatureStore:
         rows = torch.tensor(list(index.values()), dtype=torch.long)
         self._write_shard(list(index), vectors[rows], present[rows])
         for shard in old:
-            shard.unlink()
+            shard.unlink(missing_ok=True)
 
     def features(self, values: list, progress: Callable[[int, int], None] | None = None):
         """Vectors (N, dim) and presence (N,) for ``values``, computing only unseen contents;
