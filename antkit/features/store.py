@@ -12,7 +12,6 @@ from typing import Callable
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file
 
 from antkit.components.base import Encoder
 from antkit.io import atomic_save
@@ -53,8 +52,7 @@ class FeatureStore:
         self.computed = 0  # items encoded by the last ``features`` call
 
     def shards(self) -> list[Path]:
-        """The store's shard files, oldest first (numbered: 000000.safetensors, ...)."""
-        return sorted(p for p in self.path.glob("*.safetensors") if p.stem.isdigit())
+        return shard_files(self.path)
 
     def _load(self) -> tuple[dict[str, int], torch.Tensor | None, torch.Tensor | None]:
         """The stored index and tensors. A damaged shard is deleted, so its items are computed again; a
@@ -128,13 +126,17 @@ class FeatureStore:
         return vectors[rows], present[rows]
 
 
+def shard_files(store: Path) -> list[Path]:
+    """A store folder's shard files, oldest first (numbered: 000000.safetensors, ...)."""
+    return sorted(p for p in Path(store).glob("*.safetensors") if p.stem.isdigit())
+
+
 def read_shard(path: Path) -> tuple[list[str], torch.Tensor, torch.Tensor] | None:
     """A shard's keys, vectors and presence; None when it is damaged or not one of antkit's."""
     try:
-        tensors = load_file(str(path))
         with safe_open(str(path), "pt") as handle:
             keys = json.loads((handle.metadata() or {})["keys"])
-        vectors, present = tensors["vectors"], tensors["present"]
+            vectors, present = handle.get_tensor("vectors"), handle.get_tensor("present")
     except Exception:  # any damage: never trust it
         return None
     if not (isinstance(keys, list) and vectors.ndim == 2 and len(keys) == len(vectors) == len(present)):
@@ -159,7 +161,7 @@ def stored_features(folder: Path) -> list[StoredFeatures]:
     found = []
     for store in sorted(p for p in Path(folder).glob("*") if p.is_dir()):
         items, dims, size = 0, set(), 0
-        for shard in sorted(store.glob("*.safetensors")):
+        for shard in shard_files(store):
             try:
                 with safe_open(str(shard), "pt") as handle:
                     rows, dim = handle.get_slice("vectors").get_shape()
