@@ -77,12 +77,14 @@ class MixtureOfExperts(Adaptor):
             inputs = dropout_once(x, dropout) if dropout else x
             # all experts in one matrix product: x W_k for every k
             experts = (inputs @ self.weight.permute(1, 0, 2).reshape(in_dim, k * dim)).view(-1, k, dim).transpose(0, 1)
+        mixed = torch.einsum("nk,knd->nd", gates, experts)
+        # an expert's constant term (-W_k b_k or c_k) is the same for every item: mix the K constants with the
+        # gates, (N, K) @ (K, dim), instead of adding them to the (K, N, dim) expert outputs
         if self.center is not None:
-            # W_k (x - b_k) = W_k x - W_k b_k: subtracting after the product keeps b_k's gradient cheap
-            experts = experts - torch.bmm(self.center[:, None, :], self.weight)  # (K, 1, dim)
+            mixed = mixed - gates @ torch.bmm(self.center[:, None, :], self.weight).squeeze(1)
         if self.bias is not None:
-            experts = experts + self.bias[:, None, :]
-        return torch.einsum("nk,knd->nd", gates, experts)
+            mixed = mixed + gates @ self.bias
+        return mixed
 
 
 class LinearAdaptorConfig(ComponentConfig):
