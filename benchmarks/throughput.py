@@ -99,7 +99,9 @@ def measure(setting: str, steps: int) -> dict:
 
     from antkit.data.splits import evaluation_set, training_segments
     from antkit.model.build import build_model
+    from antkit.training.memory import keep_freed_memory
 
+    keep_freed_memory()  # as training does on CPU
     torch.manual_seed(0)
     if setting == "default":
         from antkit.data.catalogue import Catalogue

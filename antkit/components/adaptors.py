@@ -77,7 +77,8 @@ class MixtureOfExperts(Adaptor):
             inputs = dropout_once(x, dropout) if dropout else x
             # all experts in one matrix product: x W_k for every k
             experts = (inputs @ self.weight.permute(1, 0, 2).reshape(in_dim, k * dim)).view(-1, k, dim).transpose(0, 1)
-        mixed = torch.einsum("nk,knd->nd", gates, experts)
+        # sum_k g_k E_k as one broadcast product: einsum would run N tiny (1 x K) @ (K x dim) products
+        mixed = (experts * gates.t().unsqueeze(-1)).sum(0)  # (N, dim)
         # an expert's constant term (-W_k b_k or c_k) is the same for every item: mix the K constants with the
         # gates, (N, K) @ (K, dim), instead of adding them to the (K, N, dim) expert outputs
         if self.center is not None:

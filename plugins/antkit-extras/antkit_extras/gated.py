@@ -46,7 +46,7 @@ class GatedFusion(Fusion):
 
     def forward(self, vectors: dict[str, torch.Tensor], present: dict[str, torch.Tensor]) -> torch.Tensor:
         stacked, mask = self._stack(vectors, present)
-        return torch.einsum("nm,nmd->nd", self._gates(stacked, mask), stacked)
+        return (stacked * self._gates(stacked, mask).unsqueeze(-1)).sum(1)  # (N, D); einsum: N tiny products
 
     def _stack(self, vectors, present) -> tuple[torch.Tensor, torch.Tensor]:
         """Modality vectors (N, M, D) with absent rows zeroed, and the presence mask (N, M)."""
