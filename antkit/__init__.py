@@ -1,8 +1,11 @@
 """antkit: transferable, multi-modal sequential recommendation (ANT: multi-modality + re-learning)."""
 
+from antkit.hugepages import prefer_huge_pages
 from antkit.plugins import hookimpl
 
 __version__ = "0.1.0"
+
+prefer_huge_pages()  # before torch loads: see antkit/hugepages.py
 
 
 def run(recipe, out=None, overrides=(), **options):

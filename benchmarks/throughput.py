@@ -99,9 +99,6 @@ def measure(setting: str, steps: int) -> dict:
 
     from antkit.data.splits import evaluation_set, training_segments
     from antkit.model.build import build_model
-    from antkit.training.memory import keep_freed_memory
-
-    keep_freed_memory()  # as training does on CPU
     torch.manual_seed(0)
     if setting == "default":
         from antkit.data.catalogue import Catalogue
@@ -146,6 +143,8 @@ def measure(setting: str, steps: int) -> dict:
 
 
 def main() -> None:
+    import antkit  # noqa: F401  (before torch: sets torch's huge-page switch, as for every antkit user)
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=SETTINGS, action="append", help="run only these settings")
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per measurement")

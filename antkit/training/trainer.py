@@ -18,7 +18,6 @@ from antkit.errors import CheckpointError
 from antkit.progress import Reporter
 from antkit.training.checkpoint import load_training_state, save_training_state
 from antkit.training.distributed import Context, barrier
-from antkit.training.memory import keep_freed_memory
 
 
 @dataclass
@@ -72,8 +71,6 @@ def train(
 ) -> TrainingResult:
     """Train ``model`` in place and leave it holding its best validation state."""
     device = context.device
-    if device.type == "cpu":
-        keep_freed_memory()
     model.to(device)
     catalogue = catalogue.to(device)
     parameters = [p for p in model.parameters() if p.requires_grad]
