@@ -99,6 +99,7 @@ def measure(setting: str, steps: int) -> dict:
 
     from antkit.data.splits import evaluation_set, training_segments
     from antkit.model.build import build_model
+
     torch.manual_seed(0)
     if setting == "default":
         from antkit.data.catalogue import Catalogue
