@@ -2,6 +2,7 @@
 
     python benchmarks/throughput.py                 # every setting (a few minutes on 2 cores)
     python benchmarks/throughput.py --only reference-independent --steps 5
+    python benchmarks/throughput.py --device cuda   # on a GPU: adds the peak GPU memory
 
 Settings:
 - ``default``: the default recipe (recipes/ant.yaml) on its built-in data (features from the cache, computed
@@ -14,7 +15,7 @@ Settings:
 
 Training throughput counts every prefix as one sequence, as the reference does. Evaluation throughput
 includes computing the item table. Each setting runs in its own process, whose peak resident memory is
-reported. Figures quoted for the reference code are those measured on this machine class in issue #2.
+reported (and, on a GPU, the peak memory torch allocated there). Figures quoted for the reference code are those measured on this machine class in issue #2.
 """
 
 from __future__ import annotations
@@ -62,7 +63,15 @@ def _reference_problem(dropout_masks: str, long: bool, seed: int = 0):
     return recipe, registry, catalogue(5000), catalogue(15000), sequences
 
 
-def _train_rate(model, objective, catalogue, segments, batch_size, steps, image_text_weight=0.0):
+def _synchronize(device) -> None:
+    """Wait for queued GPU work, so that a timer measures it."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _train_rate(model, objective, catalogue, segments, batch_size, steps, device, image_text_weight=0.0):
     import numpy as np
     import torch
 
@@ -73,34 +82,41 @@ def _train_rate(model, objective, catalogue, segments, batch_size, steps, image_
     model.train()
     prefixes, elapsed = 0, 0.0
     for step, indices in enumerate(batches[: steps + 2]):
-        batch = collate(segments, indices)
+        batch = collate(segments, indices).to(device)
+        _synchronize(device)
         started = time.perf_counter()
         loss = model(batch, catalogue, objective, image_text_weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        _synchronize(device)
         if step >= 2:  # two warm-up steps
             elapsed += time.perf_counter() - started
             prefixes += int((batch.targets > 0).sum())
     return prefixes / elapsed
 
 
-def _eval_rate(model, catalogue, cases, batch_size):
+def _eval_rate(model, catalogue, cases, batch_size, device):
     from antkit.evaluation.evaluate import evaluate
+    from antkit.training.distributed import Context
 
-    evaluate(model, catalogue, cases, batch_size=batch_size)  # warm-up
+    context = Context(device=device)
+    evaluate(model, catalogue, cases, batch_size=batch_size, context=context)  # warm-up
+    _synchronize(device)
     started = time.perf_counter()
-    evaluate(model, catalogue, cases, batch_size=batch_size)
+    evaluate(model, catalogue, cases, batch_size=batch_size, context=context)
+    _synchronize(device)
     return len(cases) / (time.perf_counter() - started)
 
 
-def measure(setting: str, steps: int) -> dict:
+def measure(setting: str, steps: int, device_name: str) -> dict:
     import torch
 
     from antkit.data.splits import evaluation_set, training_segments
     from antkit.model.build import build_model
 
     torch.manual_seed(0)
+    device = torch.device(device_name)
     if setting == "default":
         from antkit.data.catalogue import Catalogue
         from antkit.pipeline import Run, default_cache_dir
@@ -127,19 +143,22 @@ def measure(setting: str, steps: int) -> dict:
                         for s in training_segments(sequences, recipe.model.max_length, offset)]
         pre_batch = batch = eval_batch = 256
     segments = training_segments(sequences, recipe.model.max_length)
-    pretrain_model = build_model(recipe, registry, auxiliary.dims)
-    pretrain = _train_rate(pretrain_model, "in_batch", auxiliary, pre_segments, pre_batch, steps,
+    pretrain_model = build_model(recipe, registry, auxiliary.dims).to(device)
+    pretrain = _train_rate(pretrain_model, "in_batch", auxiliary.to(device), pre_segments, pre_batch, steps, device,
                            recipe.pretrain.image_text_weight)
-    model = build_model(recipe, registry, target.dims)
-    adapt = _train_rate(model, "full", target, segments, batch, steps)
+    del pretrain_model
+    model = build_model(recipe, registry, target.dims).to(device)
+    target = target.to(device)
+    adapt = _train_rate(model, "full", target, segments, batch, steps, device)
     cases = evaluation_set(sequences, "test", recipe.model.max_length)
-    evaluation = _eval_rate(model, target, cases, eval_batch)
+    evaluation = _eval_rate(model, target, cases, eval_batch, device)
     return {
         "setting": setting, "items": target.n_items, "dims": target.dims, "pretrain_batch": pre_batch,
         "batch": batch, "pretrain_prefixes_per_s": pretrain, "adapt_prefixes_per_s": adapt,
         "eval_users_per_s": evaluation, "eval_users": len(cases),
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
-        "torch_threads": torch.get_num_threads(),
+        "peak_gpu_gb": torch.cuda.max_memory_allocated(device) / 1024**3 if device.type == "cuda" else None,
+        "torch_threads": torch.get_num_threads(), "device": str(device),
     }
 
 
@@ -149,22 +168,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=SETTINGS, action="append", help="run only these settings")
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per measurement")
+    parser.add_argument("--device", default="cpu", help="'cpu' (default), 'cuda', 'cuda:1', ...")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(measure(args.worker, args.steps)))
+        print(json.dumps(measure(args.worker, args.steps, args.device)))
         return
 
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="antkit throughput (CPU float32; prefixes = training sequences as the reference counts them)")
-    for column in ("setting", "items", "feature dims", "pretrain prefixes/s", "adapt prefixes/s", "x ref",
-                   "eval users/s", "x ref", "peak RSS GB"):
+    on_gpu = args.device.startswith("cuda")
+    table = Table(title=f"antkit throughput ({args.device} float32; prefixes = training sequences as the reference "
+                  "counts them)")
+    columns = ["setting", "items", "feature dims", "pretrain prefixes/s", "adapt prefixes/s", "x ref",
+               "eval users/s", "x ref", "peak RSS GB"] + (["peak GPU GB"] if on_gpu else [])
+    for column in columns:
         table.add_column(column, justify="right" if column not in ("setting", "feature dims") else "left")
     for setting in args.only or SETTINGS:
-        output = subprocess.run([sys.executable, __file__, "--worker", setting, "--steps", str(args.steps)],
-                                capture_output=True, text=True, check=True).stdout
+        output = subprocess.run([sys.executable, __file__, "--worker", setting, "--steps", str(args.steps),
+                                 "--device", args.device], capture_output=True, text=True, check=True).stdout
         r = json.loads(output.strip().splitlines()[-1])
         print(json.dumps(r), flush=True)
         reference = setting != "default"
@@ -173,7 +196,7 @@ def main() -> None:
                       f"{r['adapt_prefixes_per_s'] / REFERENCE['train']:.1f}" if reference else "",
                       f"{r['eval_users_per_s']:.0f}",
                       f"{r['eval_users_per_s'] / REFERENCE['eval']:.1f}" if reference else "",
-                      f"{r['peak_rss_gb']:.2f}")
+                      f"{r['peak_rss_gb']:.2f}", *([f"{r['peak_gpu_gb']:.2f}"] if on_gpu else []))
     Console(width=160).print(table)
     print(f"reference code (issue #2): {REFERENCE['train']:.0f} training sequences/s, {REFERENCE['eval']:.0f} "
           "evaluation users/s, 4.2 GB peak, batch 256, 5,000 items")

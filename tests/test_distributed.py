@@ -1,4 +1,4 @@
-"""Training under torchrun with two CPU processes (DDP over gloo)."""
+"""Training under torchrun with two CPU processes (DDP over gloo), and the choice of each process's device."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ import subprocess
 import sys
 
 import pytest
+import torch
+
+from antkit.errors import AntkitError
+from antkit.training.distributed import resolve_device
 
 
 @pytest.mark.slow
@@ -18,7 +22,7 @@ def test_torchrun_two_processes(tiny_recipe_path, tmp_path):
     out = tmp_path / "ddp"
     completed = subprocess.run(
         [torchrun, "--standalone", "--nproc_per_node=2", "-m", "antkit", "run", str(tiny_recipe_path),
-         "--out", str(out), "--set", "arms=[{label: relearn, strategy: {name: relearn}}]"],
+         "--out", str(out), "--set", "arms=[{label: relearn, strategy: {name: relearn}}]", "--set", "device=cpu"],
         capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
@@ -27,3 +31,31 @@ def test_torchrun_two_processes(tiny_recipe_path, tmp_path):
     arm = results["targets"]["office"]["relearn"]
     assert 0.0 < arm["test"]["recall@50"] <= 1.0
     assert results["pretrain"]["pretrain"]["epochs"] >= 1
+
+
+@pytest.fixture
+def one_gpu(monkeypatch):
+    """A machine with one CUDA GPU, as far as device resolution can tell (no GPU is touched)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+
+
+def test_auto_device_is_each_process_own_gpu(one_gpu):
+    assert resolve_device("auto") == torch.device("cuda", 0)
+    assert resolve_device("cuda", local_rank=0, local_processes=1) == torch.device("cuda", 0)
+    assert resolve_device("cpu", local_rank=1, local_processes=2) == torch.device("cpu")
+
+
+def test_more_processes_than_gpus_is_a_clear_error(one_gpu):
+    """Seen on a one-GPU machine: two torchrun processes with device auto; the second asked for cuda:1."""
+    with pytest.raises(AntkitError, match=r"2 processes on this machine, which has 1 GPU.*device: cpu"):
+        resolve_device("auto", local_rank=1, local_processes=2)
+
+
+def test_missing_gpu_is_a_clear_error(one_gpu, monkeypatch):
+    with pytest.raises(AntkitError, match=r"'cuda:1': this machine has 1 GPU\(s\), cuda:0 to cuda:0"):
+        resolve_device("cuda:1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto", local_rank=1, local_processes=2) == torch.device("cpu")
+    with pytest.raises(AntkitError, match="no CUDA GPU is available"):
+        resolve_device("cuda")

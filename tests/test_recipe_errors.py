@@ -66,6 +66,8 @@ CASES = [
      broken("    price:\n      encoder: {name: sinusoidal_price, dim: 8}\n      adaptor: {name: moe, experts: 2, "
             "expert: linear, dropout: 0.0}\n", "").replace("{name: finetune}}", "{name: finetune}, modalities: [text, price]}"),
      ["arms.1.modalities", "'price' is not one of the model's modalities (text, image)"], ["Value error"], None),
+    ("bad-device", broken("arms:\n", "device: gpu0\narms:\n"),
+     ["line 23", "device", "'gpu0'", "a torch device name"], ["Value error"], None),
     ("arm-modality-unknown", broken("{name: finetune}}", "{name: finetune}, modalities: [txt]}"),
      ["line 25", "arms.1.modalities.0", "'txt'"], [], None),
 ]

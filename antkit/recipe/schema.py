@@ -12,6 +12,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from antkit.plugins.registry import Registry
+from antkit.training.distributed import DeviceSetting
 
 MODALITIES = ("text", "image", "price")
 METRICS = ("recall@10", "ndcg@10", "recall@50", "ndcg@50")
@@ -127,7 +128,7 @@ def _component_models(registry: Registry):
             None, description="start the transferring arms from this checkpoint instead of pre-training: a local "
                               "folder (a checkpoint, or a run folder with pretrain/) or hf://ORG/NAME[@REVISION]")
         seed: int = 0
-        device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1', ...")
+        device: DeviceSetting = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1', ...")
 
     return Recipe
 

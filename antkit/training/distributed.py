@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Annotated
 
 import torch
 import torch.distributed as dist
+from pydantic import AfterValidator
+
+from antkit.errors import AntkitError
 
 
 @dataclass(frozen=True)
@@ -28,12 +32,42 @@ class Context:
         return self.rank == 0
 
 
-def resolve_device(setting: str, local_rank: int = 0) -> torch.device:
-    if setting == "auto":
-        return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    device = torch.device(setting)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device(f"cuda:{local_rank}")
+def _check_device_name(value: str) -> str:
+    if value != "auto":
+        try:
+            torch.device(value)
+        except RuntimeError:
+            raise ValueError("expected 'auto', 'cpu', 'cuda', 'cuda:1', ... (a torch device name)") from None
+    return value
+
+
+DeviceSetting = Annotated[str, AfterValidator(_check_device_name)]
+"""A recipe's or encoder's ``device`` field: 'auto' or a torch device name."""
+
+
+def resolve_device(setting: str, local_rank: int = 0, local_processes: int = 1) -> torch.device:
+    """The device of process ``local_rank`` of the ``local_processes`` that torchrun started on this machine.
+
+    'auto' is the CPU without CUDA, else the process's own GPU; 'cuda' is the process's own GPU. A GPU that is
+    not there is an error that says so (DDP over nccl needs one GPU per process).
+    """
+    if setting == "auto" and not torch.cuda.is_available():
+        return torch.device("cpu")
+    device = torch.device("cuda" if setting == "auto" else setting)
+    if device.type != "cuda":
+        return device
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        raise AntkitError(f"device '{setting}': no CUDA GPU is available here (set device: cpu, or auto)")
+    if device.index is None:
+        if local_processes > count:
+            raise AntkitError(
+                f"device '{setting}': torchrun started {local_processes} processes on this machine, which has "
+                f"{count} GPU(s); DDP needs one GPU per process: start at most {count} per machine "
+                "(--nproc_per_node), or set device: cpu")
+        return torch.device("cuda", local_rank)
+    if device.index >= count:
+        raise AntkitError(f"device '{setting}': this machine has {count} GPU(s), cuda:0 to cuda:{count - 1}")
     return device
 
 
@@ -41,7 +75,7 @@ def setup(device_setting: str = "auto") -> Context:
     """The context of this process; joins the process group when started by torchrun."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = resolve_device(device_setting, local_rank)
+    device = resolve_device(device_setting, local_rank, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     if world_size > 1 and not dist.is_initialized():
         if device.type == "cuda":
             torch.cuda.set_device(device)

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from antkit.components.base import ComponentConfig, Encoder
 from antkit.errors import AntkitError
-from antkit.training.distributed import resolve_device
+from antkit.training.distributed import DeviceSetting, resolve_device
 
 PACKAGED_MINILM = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
 
@@ -38,7 +38,7 @@ class SentenceTransformerConfig(ComponentConfig):
     model: str = Field("all-MiniLM-L6-v2", description="hub name or local folder of a sentence-transformers model")
     batch_size: int = Field(64, ge=1)
     normalize: bool = Field(True, description="L2-normalise the sentence vectors")
-    device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
+    device: DeviceSetting = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
 
 
 class SentenceTransformerText(Encoder):
@@ -85,7 +85,7 @@ class TransformersTextConfig(ComponentConfig):
     normalize: bool = Field(False, description="L2-normalise the vectors")
     max_tokens: int = Field(512, ge=1, description="longer texts are truncated")
     batch_size: int = Field(32, ge=1)
-    device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
+    device: DeviceSetting = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
 
 
 class TransformersText(Encoder):

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from antkit.components.encoders.image import ImageEncoder, ImageModelConfig
 from antkit.errors import AntkitError
-from antkit.training.distributed import resolve_device
+from antkit.training.distributed import DeviceSetting, resolve_device
 
 RESAMPLING = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR,
               "nearest": Image.Resampling.NEAREST}
@@ -24,7 +24,7 @@ class TimmImageConfig(ImageModelConfig):
                                    "'local-dir:/path' (timm's own syntax)")
     pretrained: bool = Field(True, description="load the model's pretrained weights")
     checkpoint: str = Field("", description="a local weights file to load instead (no download)")
-    device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
+    device: DeviceSetting = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
 
 
 class TimmImage(ImageEncoder):

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from antkit.components.encoders.image import ImageEncoder, ImageModelConfig
 from antkit.errors import AntkitError
-from antkit.training.distributed import resolve_device
+from antkit.training.distributed import DeviceSetting, resolve_device
 
 
 class TransformersImageConfig(ImageModelConfig):
@@ -17,7 +17,7 @@ class TransformersImageConfig(ImageModelConfig):
     pooling: Literal["auto", "cls", "mean"] = Field(
         "auto", description="'auto': image_embeds or pooler_output, else mean over tokens; 'cls': first token; "
                             "'mean': mean over tokens (or over the feature map of a CNN)")
-    device: str = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
+    device: DeviceSetting = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
 
 
 class TransformersImage(ImageEncoder):
