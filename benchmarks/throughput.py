@@ -11,7 +11,8 @@ Settings:
   features, dim 256, 8 experts per modality, 2 layers, batch 256 prefixes, inputs up to 50 items. Users'
   lengths are drawn as 5 + Geometric(1/5) (mean about 9, like the Amazon domains) or all longer than 50
   (``-long``: every input is 50 items, the reference's padded shape). ``independent`` draws a dropout mask
-  per expert (the reference's mathematics), ``shared`` one mask per item (``dropout_masks: shared``).
+  per expert (the reference's mathematics), ``shared`` one mask per item (``dropout_masks: shared``);
+  ``-bf16`` runs the experts' matrix products in bfloat16 (``precision: bfloat16``).
 
 Training throughput counts every prefix as one sequence, as the reference does. Evaluation throughput
 includes computing the item table. Each setting runs in its own process, whose peak resident memory is
@@ -30,10 +31,11 @@ from pathlib import Path
 
 REFERENCE = {"train": 48.0, "eval": 185.0}  # the authors' code, 2 cores, batch 256, 5,000 items
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = ("default", "reference-independent", "reference-shared", "reference-independent-long")
+SETTINGS = ("default", "reference-independent", "reference-shared", "reference-independent-long",
+            "reference-independent-bf16")
 
 
-def _reference_problem(dropout_masks: str, long: bool, seed: int = 0):
+def _reference_problem(dropout_masks: str, long: bool, precision: str, seed: int = 0):
     import numpy as np
     import torch
     import yaml
@@ -46,6 +48,7 @@ def _reference_problem(dropout_masks: str, long: bool, seed: int = 0):
     data = yaml.safe_load((ROOT / "recipes" / "ant.yaml").read_text())
     for modality in ("text", "image"):
         data["model"]["modalities"][modality]["adaptor"]["dropout_masks"] = dropout_masks
+        data["model"]["modalities"][modality]["adaptor"]["precision"] = precision
     recipe = validate_recipe(data, registry)
     generator = torch.Generator().manual_seed(seed)
     dims = {"text": 768, "image": 1024, "price": 64}
@@ -137,7 +140,8 @@ def measure(setting: str, steps: int, device_name: str) -> dict:
         pre_batch, batch, eval_batch = recipe.pretrain.batch_size, recipe.adapt.batch_size, recipe.evaluation.batch_size
     else:
         recipe, registry, target, auxiliary, sequences = _reference_problem(
-            "shared" if "shared" in setting else "independent", setting.endswith("long"))
+            "shared" if "shared" in setting else "independent", setting.endswith("long"),
+            "bfloat16" if setting.endswith("bf16") else "float32")
         # three auxiliary domains of 5,000 items each, with the same users' shapes
         pre_segments = [s for offset in (0, 5000, 10000)
                         for s in training_segments(sequences, recipe.model.max_length, offset)]

@@ -24,7 +24,7 @@ def test_cli_run_writes_report(tiny_recipe_path, tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert "office: test metrics" in completed.stdout
-    assert "negative transfer" in completed.stdout
+    assert "negative transfer" in completed.stdout.lower()  # the verdict line, whichever way it goes
     results = json.loads((out / "results.json").read_text())
     assert results["recipe"]["adapt"]["epochs"] == 1  # the override is part of the recorded recipe
     arms = results["targets"]["office"]

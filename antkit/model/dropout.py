@@ -2,25 +2,35 @@
 
 ``torch.nn.functional.dropout`` draws one random number per element through the CPU generator, which costs
 about 40 ns per element on a 2-core machine: for 8 experts x 5,000 items x 1,792 feature values that is 3 s
-per step, more than all the matrix products. Here every 64-bit draw of the same (seeded, checkpointed)
-generator yields four 16-bit lanes, each compared with a threshold: the drop probability is ``p`` rounded
-to a multiple of 1/65536, and masks stay independent per element.
+per step, more than all the matrix products. Here every random 64-bit word yields four 16-bit lanes, each
+compared with a threshold: the drop probability is ``p`` rounded to a multiple of 1/65536, and masks stay
+independent per element. On the CPU the words come from numpy's PCG64DXSM (about 2.5 times faster than
+torch's CPU generator), seeded from torch's generator, so ``torch.manual_seed`` and torch's checkpointed
+random state still decide every mask; on a GPU from torch's own generator there.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-_LANES = 4  # 16-bit lanes per 64-bit draw
+_LANES = 4  # 16-bit lanes per 64-bit word
+
+
+def _random_words(count: int, device: torch.device) -> torch.Tensor:
+    """``count`` uniformly random int64 words on ``device``."""
+    if device.type == "cpu":
+        seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64))
+        return torch.from_numpy(np.random.PCG64DXSM(seed).random_raw(count).view(np.int64))
+    words = torch.empty(count, dtype=torch.int64, device=device)
+    return words.random_(-(2**63), 2**63 - 1)
 
 
 def dropout_copies(x: torch.Tensor, copies: int, p: float) -> torch.Tensor:
     """``copies`` independently dropped-out copies of ``x`` (N, D) -> (copies, N, D), scaled by 1 / (1 - p)."""
     shape = (copies, *x.shape)
     count = copies * x.numel()
-    draws = torch.empty((count + _LANES - 1) // _LANES, dtype=torch.int64, device=x.device)
-    draws.random_(-(2**63), 2**63 - 1)
-    lanes = draws.view(torch.int16)[:count].view(shape)
+    lanes = _random_words((count + _LANES - 1) // _LANES, x.device).view(torch.int16)[:count].view(shape)
     threshold = -32768 + round(p * 65536)  # a lane below it (probability ~p) drops its element
     return torch.where(lanes >= threshold, x * (1.0 / (1.0 - p)), torch.zeros((), dtype=x.dtype, device=x.device))
 
