@@ -33,3 +33,9 @@ def test_same_seed_same_masks_and_odd_sizes():
     torch.manual_seed(5)
     assert torch.equal(first, dropout_once(x, 0.3))
     assert first.shape == (7, 3)
+
+
+def test_empty_and_single_row_inputs():
+    """An adaptor may see no item of its modality in a batch: zero rows give an empty result, not an error."""
+    assert dropout_copies(torch.zeros(0, 5), 3, 0.2).shape == (3, 0, 5)
+    assert dropout_once(torch.ones(1, 1), 0.2).shape == (1, 1)

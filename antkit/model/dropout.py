@@ -19,7 +19,7 @@ _LANES = 4  # 16-bit lanes per 64-bit word
 
 def _random_words(count: int, device: torch.device) -> torch.Tensor:
     """``count`` uniformly random int64 words on ``device``."""
-    if device.type == "cpu":
+    if device.type == "cpu" and count:
         seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64))
         return torch.from_numpy(np.random.PCG64DXSM(seed).random_raw(count).view(np.int64))
     words = torch.empty(count, dtype=torch.int64, device=device)
