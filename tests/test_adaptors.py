@@ -261,6 +261,15 @@ def test_bfloat16_experts_match_float32(registry, dropout_masks):
         assert (b - a).norm() / a.norm() < 0.02, name
 
 
+def test_precision_is_dumped_only_when_not_the_default(registry):
+    """``precision`` came after the first release: at its default it stays out of dumps (fingerprints and
+    checkpoint configs of earlier runs still match)."""
+    config = registry.get("adaptor", "moe").Config
+    assert "precision" not in config().model_dump()
+    assert config(precision="bfloat16").model_dump()["precision"] == "bfloat16"
+    assert config.model_validate(config().model_dump()) == config()
+
+
 def test_per_expert_dropout_masks_are_independent(registry):
     """Each expert sees its own dropout mask: expert k is routed to its own output block, blocks differ."""
     experts, in_dim = 3, 64

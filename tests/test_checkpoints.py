@@ -88,6 +88,18 @@ def test_architecture_mismatch_is_named(checkpoint_copy, tmp_path):
         start_from(checkpoint_copy, tmp_path, "model.backbone.layers=2")
 
 
+def test_a_setting_added_later_is_left_out_at_its_default(checkpoint_copy, tmp_path):
+    """Checkpoints written before the moe adaptor had ``precision`` lack it; at its default the setting is left
+    out of checkpoints too, so those still fit (the tests above start from this one); set to another value,
+    the difference is named."""
+    config = json.loads((checkpoint_copy / "config.json").read_text())
+    adaptor = config["model"]["modalities"]["text"]["adaptor"]
+    assert adaptor["name"] == "moe" and "precision" not in adaptor
+    with pytest.raises(CheckpointError,
+                       match=r"model\.modalities\.text\.adaptor\.precision: checkpoint None, recipe 'bfloat16'"):
+        start_from(checkpoint_copy, tmp_path, "model.modalities.text.adaptor.precision=bfloat16")
+
+
 def test_missing_tensor(checkpoint_copy):
     state = load_file(str(checkpoint_copy / "model.safetensors"))
     del state["backbone.position.weight"]

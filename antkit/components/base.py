@@ -9,14 +9,28 @@ from __future__ import annotations
 from typing import Any, ClassVar, Iterable
 
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_serializer
 from torch import nn
 
 
 class ComponentConfig(BaseModel):
-    """Settings of one component. Unknown fields are an error, so a typo in a recipe is caught."""
+    """Settings of one component. Unknown fields are an error, so a typo in a recipe is caught.
+
+    ``added_later`` names settings added after the component's first release: they are left out of dumps
+    while at their default, so that checkpoints and run folders written before they existed still match
+    the recipes that now dump them (checkpoint checks, resume and reuse fingerprints).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    added_later: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_new_defaults(self, handler):
+        data = handler(self)
+        for name in self.added_later:
+            if name in data and getattr(self, name) == type(self).model_fields[name].default:
+                del data[name]
+        return data
 
 
 class Component:
