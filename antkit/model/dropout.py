@@ -32,8 +32,8 @@ def dropout_copies(x: torch.Tensor, copies: int, p: float) -> torch.Tensor:
     count = copies * x.numel()
     lanes = _random_words((count + _LANES - 1) // _LANES, x.device).view(torch.int16)[:count].view(shape)
     threshold = -32768 + round(p * 65536)  # a lane below it (probability ~p) drops its element
-    # keep = 1 or 0 per element, then keep * x / (1 - p) in place: on a CPU about 2.7 times faster than
-    # torch.where on a boolean mask, whose kernels for mixed types are not vectorised
+    # keep = 1 or 0 per element (int16, not bool), then keep * x / (1 - p) in place: on a CPU about 2.7 times
+    # faster than torch.where on a boolean mask (docs/performance.md)
     keep = torch.empty(shape, dtype=torch.int16, device=x.device)
     torch.ge(lanes, threshold, out=keep)
     return keep.to(x.dtype).mul_(x * (1.0 / (1.0 - p)))
