@@ -19,7 +19,7 @@ from antkit.data.catalogue import Catalogue
 from antkit.data.splits import evaluation_set, training_segments
 from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError, CheckpointError
-from antkit.evaluation.evaluate import evaluate
+from antkit.evaluation.evaluate import evaluate, evaluate_with_errors
 from antkit.features.catalogue import build_catalogue, feature_line
 from antkit.io import atomic_write_text
 from antkit.model.build import build_encoders, build_model
@@ -165,13 +165,13 @@ class Run:
                        context=self.context, reporter=self.reporter)
         ev = recipe.evaluation
         evaluated = time.perf_counter()
-        test_metrics = evaluate(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context)
+        tested = evaluate_with_errors(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context)
         test_seconds = time.perf_counter() - evaluated
         other = evaluate(model, catalogue, test, ev.ks, not ev.exclude_history, ev.batch_size, self.context)
         stored = {
             "fingerprint": fingerprint, "label": arm.label, "strategy": arm.strategy.name, "items": arm.items,
             "modalities": [] if arm.items == "ids" else modalities,
-            "valid": result.best_metrics, "test": test_metrics,
+            "valid": result.best_metrics, "test": tested.metrics, "test_standard_errors": tested.standard_errors,
             ("test_unmasked" if ev.exclude_history else "test_masked"): other,
             "best_epoch": result.best_epoch, "epochs": result.epochs_run,
             "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second,

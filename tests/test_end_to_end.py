@@ -31,7 +31,8 @@ def test_cli_run_writes_report(tiny_recipe_path, tmp_path):
     assert set(arms) == ARMS
     for arm in arms.values():
         assert set(arm["valid"]) == METRICS and set(arm["test"]) == METRICS
-        assert set(arm["test_unmasked"]) == METRICS
+        assert set(arm["test_unmasked"]) == METRICS and set(arm["test_standard_errors"]) == METRICS
+        assert all(0.0 <= e < 0.5 for e in arm["test_standard_errors"].values())
         assert all(0.0 <= v <= 1.0 for v in arm["test"].values())
         assert arm["test"]["recall@50"] >= arm["test"]["recall@10"]
         assert arm["epochs"] == 1

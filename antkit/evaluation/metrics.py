@@ -22,12 +22,17 @@ def target_ranks(scores: torch.Tensor, targets: torch.Tensor, history: torch.Ten
     return (scores >= target_scores[:, None]).sum(1) - 1
 
 
-def metric_sums(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, torch.Tensor]:
-    """Sums over users of Recall@K (hit) and NDCG@K (1 / log2(rank + 2) when rank < K)."""
+def metric_values(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """Per-user Recall@K (hit: 1 or 0) and NDCG@K (1 / log2(rank + 2) when rank < K, else 0), float64."""
     gains = 1.0 / torch.log2(ranks.double() + 2.0)
-    sums = {}
+    values = {}
     for k in ks:
         hit = ranks < k
-        sums[f"recall@{k}"] = hit.double().sum()
-        sums[f"ndcg@{k}"] = torch.where(hit, gains, torch.zeros_like(gains)).sum()
-    return sums
+        values[f"recall@{k}"] = hit.double()
+        values[f"ndcg@{k}"] = torch.where(hit, gains, torch.zeros_like(gains))
+    return values
+
+
+def metric_sums(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """Sums over users of Recall@K and NDCG@K (see ``metric_values``)."""
+    return {name: value.sum() for name, value in metric_values(ranks, ks).items()}

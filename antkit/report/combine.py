@@ -7,8 +7,7 @@ import statistics
 from pathlib import Path
 
 from antkit.errors import AntkitError
-from antkit.report.analysis import METRICS
-from antkit.report.markdown import LABELS
+from antkit.report.analysis import LABELS, METRICS
 
 PROTOCOLS = {"masked": "history excluded", "unmasked": "history kept"}
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from antkit.report.analysis import METRICS, verdict
-
-LABELS = {"recall@10": "Recall@10", "ndcg@10": "NDCG@10", "recall@50": "Recall@50", "ndcg@50": "NDCG@50"}
+from antkit.report.analysis import LABELS, METRICS, verdict
 
 
 def render_markdown(results) -> str:

@@ -3,8 +3,7 @@ and how to use it."""
 
 from __future__ import annotations
 
-from antkit.report.analysis import METRICS
-from antkit.report.markdown import LABELS
+from antkit.report.analysis import LABELS, METRICS
 
 
 def _components(config: dict) -> list[str]:

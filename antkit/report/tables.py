@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from antkit.report.analysis import METRICS, verdict
-from antkit.report.markdown import LABELS
+from antkit.report.analysis import LABELS, METRICS, verdict
 
 SHORT = {"recall@10": "R@10", "ndcg@10": "N@10", "recall@50": "R@50", "ndcg@50": "N@50"}
 
