@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from antkit.cli import app as app_module
-from antkit.report.combine import combine, load_runs, render_combined
+from antkit.report.combine import combine, load_runs, relearn_vs_scratch, render_combined
 
 
 def metrics(r10: float) -> dict[str, float]:
@@ -18,8 +18,10 @@ def metrics(r10: float) -> dict[str, float]:
 def write_run(folder, relearn: float, scratch: float):
     folder.mkdir()
     targets = {"office": {
-        "ANT": {"test": metrics(relearn), "test_unmasked": metrics(relearn - 0.1), "seconds": 10.0},
-        "scratch": {"test": metrics(scratch), "test_unmasked": metrics(scratch - 0.1), "seconds": 20.0},
+        "ANT": {"strategy": "relearn", "items": "content", "test": metrics(relearn),
+                "test_unmasked": metrics(relearn - 0.1), "seconds": 10.0},
+        "scratch": {"strategy": "scratch", "items": "content", "test": metrics(scratch),
+                    "test_unmasked": metrics(scratch - 0.1), "seconds": 20.0},
     }}
     (folder / "results.json").write_text(json.dumps({"recipe": {"evaluation": {"exclude_history": True}},
                                                      "targets": targets}))
@@ -37,6 +39,22 @@ def test_mean_and_sample_std(tmp_path):
     text = render_combined(combine(runs), "masked")
     assert "| ANT | 2 | **0.5000 ± 0.1414** |" in text  # the best mean is bold
     assert "| scratch | 2 | 0.4500 ± 0.0000 |" in text
+
+
+def test_relearn_minus_scratch_within_each_run(tmp_path):
+    """Paired by run: differences 0.4 - 0.45 and 0.6 - 0.45 -> mean +0.05, sample std 0.1414; the line says
+    whether relearn is below scratch on average."""
+    runs = load_runs([write_run(tmp_path / "a", 0.4, 0.45), write_run(tmp_path / "b", 0.6, 0.45)])
+    office = relearn_vs_scratch(runs)["office"]
+    assert (office["relearn"], office["scratch"], office["runs"]) == ("ANT", "scratch", 2)
+    assert office["mean"]["recall@10"] == pytest.approx(0.05) and office["mean"]["ndcg@10"] == pytest.approx(0.025)
+    assert office["std"]["recall@10"] == pytest.approx(0.1414, abs=1e-4)
+    text = render_combined(combine(runs), "masked", relearn_vs_scratch(runs))
+    assert ("ANT - scratch within each run, mean ± standard deviation over 2 runs: Recall@10 +0.0500 ± 0.1414, "
+            "NDCG@10 +0.0250 ± 0.0707; no negative transfer on average.") in text
+    worse = load_runs([write_run(tmp_path / "c", 0.3, 0.45)])
+    assert "negative transfer on average (Recall@10, NDCG@10)" in render_combined(
+        combine(worse), "masked", relearn_vs_scratch(worse))
 
 
 def test_cli_writes_markdown_and_reports_bad_folder(tmp_path, monkeypatch, capsys):

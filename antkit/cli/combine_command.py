@@ -10,7 +10,7 @@ import typer
 from antkit.cli.output import stdout_console
 from antkit.io import atomic_write_text
 from antkit.report.combine import combine as combine_runs
-from antkit.report.combine import load_runs, render_combined
+from antkit.report.combine import load_runs, relearn_vs_scratch, render_combined
 
 
 def combine(
@@ -18,9 +18,10 @@ def combine(
     unmasked: bool = typer.Option(False, "--unmasked", help="the metrics with the user's history kept in the ranking"),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="also write the tables to this markdown file"),
 ) -> None:
-    """Mean ± standard deviation of every arm's test metrics over several runs."""
+    """Mean ± standard deviation of every arm's test metrics over several runs, and of relearn - scratch."""
     protocol = "unmasked" if unmasked else "masked"
-    text = render_combined(combine_runs(load_runs(runs), protocol), protocol)
+    loaded = load_runs(runs)
+    text = render_combined(combine_runs(loaded, protocol), protocol, relearn_vs_scratch(loaded, protocol))
     stdout_console().print(text, markup=False, highlight=False)
     if out:
         atomic_write_text(out, text)

@@ -23,7 +23,8 @@ class TargetSummary:
     best_baseline: dict[str, str]
 
 
-def _first(arms: dict[str, dict], strategy: str) -> str | None:
+def first_arm(arms: dict[str, dict], strategy: str) -> str | None:
+    """The label of the first arm with ``strategy``, a content arm if there is one."""
     matching = [label for label, arm in arms.items() if arm["strategy"] == strategy]
     content = [label for label in matching if arms[label]["items"] == "content"]
     return (content or matching or [None])[0]
@@ -32,7 +33,7 @@ def _first(arms: dict[str, dict], strategy: str) -> str | None:
 def summarise(arms: dict[str, dict]) -> TargetSummary:
     """Summary of one target domain's arms (label -> stored result with ``test`` metrics)."""
     best = {m: max(arms, key=lambda label: arms[label]["test"][m]) for m in METRICS}
-    relearn, scratch = _first(arms, "relearn"), _first(arms, "scratch")
+    relearn, scratch = first_arm(arms, "relearn"), first_arm(arms, "scratch")
     negative, differences = None, {}
     if relearn and scratch:
         negative = any(arms[relearn]["test"][m] < arms[scratch]["test"][m] for m in HEADLINE)

@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 
 from antkit.errors import AntkitError
-from antkit.report.analysis import LABELS, METRICS
+from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm
 
 PROTOCOLS = {"masked": "history excluded", "unmasked": "history kept"}
 
@@ -54,8 +54,30 @@ def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, d
     return combined
 
 
-def render_combined(combined: dict[str, dict[str, dict]], protocol: str) -> str:
-    """Markdown: one table per target, mean ± sample standard deviation over runs, the best mean in bold."""
+def relearn_vs_scratch(runs: list[dict], protocol: str = "masked") -> dict[str, dict]:
+    """target -> {"relearn": label, "scratch": label, "runs": n, "mean": {metric: d}, "std": {metric: d}}: the
+    difference relearn - scratch within each run (the same users and seed), over the runs that have both arms."""
+    differences: dict[str, dict] = {}
+    for run in runs:
+        exclude = run["recipe"]["evaluation"]["exclude_history"]
+        for target, arms in run["targets"].items():
+            relearn, scratch = first_arm(arms, "relearn"), first_arm(arms, "scratch")
+            if relearn is None or scratch is None:
+                continue
+            ours, theirs = _test_metrics(arms[relearn], exclude, protocol), _test_metrics(arms[scratch], exclude, protocol)
+            entry = differences.setdefault(target, {"relearn": relearn, "scratch": scratch, "values": []})
+            entry["values"].append({m: ours[m] - theirs[m] for m in HEADLINE})
+    for entry in differences.values():
+        values = entry.pop("values")
+        entry["runs"] = len(values)
+        entry["mean"] = {m: statistics.fmean(v[m] for v in values) for m in HEADLINE}
+        entry["std"] = {m: statistics.stdev(v[m] for v in values) if len(values) > 1 else 0.0 for m in HEADLINE}
+    return differences
+
+
+def render_combined(combined: dict[str, dict[str, dict]], protocol: str, differences: dict[str, dict] | None = None) -> str:
+    """Markdown: one table per target, mean ± sample standard deviation over runs, the best mean in bold; then,
+    where given, relearn - scratch per run (mean ± standard deviation)."""
     lines = [f"Test metrics ({PROTOCOLS[protocol]}), mean ± standard deviation over runs; best mean in bold.", ""]
     for target, arms in combined.items():
         best = {m: max(arms, key=lambda label: arms[label]["mean"][m]) for m in METRICS}
@@ -67,5 +89,15 @@ def render_combined(combined: dict[str, dict[str, dict]], protocol: str) -> str:
                 cell = f"{arm['mean'][m]:.4f} ± {arm['std'][m]:.4f}"
                 cells.append(f"**{cell}**" if best[m] == label else cell)
             lines.append(f"| {label} | {arm['runs']} | " + " | ".join(cells) + f" | {arm['seconds']:.0f} |")
+        if differences and target in differences:
+            lines += ["", _difference_line(differences[target])]
         lines.append("")
     return "\n".join(lines)
+
+
+def _difference_line(entry: dict) -> str:
+    below = [LABELS[m] for m in HEADLINE if entry["mean"][m] < 0]
+    verdict = f"negative transfer on average ({', '.join(below)})" if below else "no negative transfer on average"
+    detail = ", ".join(f"{LABELS[m]} {entry['mean'][m]:+.4f} ± {entry['std'][m]:.4f}" for m in HEADLINE)
+    return (f"{entry['relearn']} - {entry['scratch']} within each run, mean ± standard deviation over "
+            f"{entry['runs']} runs: {detail}; {verdict}.")
