@@ -15,8 +15,9 @@ Settings:
   ``-bf16`` runs the experts' matrix products in bfloat16 (``precision: bfloat16``).
 
 Training throughput counts every prefix as one sequence, as the reference does. Evaluation throughput
-includes computing the item table (the median of three passes). Each setting runs in its own process, whose peak resident memory is
-reported (and, on a GPU, the peak memory torch allocated there). Figures quoted for the reference code are those measured on this machine class in issue #2.
+includes computing the item table (the median of three passes). Each setting runs in its own process, whose
+peak resident memory is reported (and, on a GPU, the peak memory torch allocated there). Figures quoted for
+the reference code are those measured on this machine class in issue #2.
 """
 
 from __future__ import annotations

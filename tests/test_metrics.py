@@ -1,4 +1,4 @@
-"""Full-ranking metrics: target_ranks and metric_sums on hand-worked cases."""
+"""Full-ranking metrics: target_ranks and metric_values on hand-worked cases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from antkit.evaluation.metrics import metric_sums, target_ranks
+from antkit.evaluation.metrics import metric_values, target_ranks
 
 
 def test_ranks_without_history():
@@ -64,10 +64,16 @@ def test_per_user_history():
     assert target_ranks(scores, targets, history).tolist() == [1, 0]
 
 
+def summed(ranks, ks):
+    """Sums over users of each metric, as evaluation accumulates them."""
+    return {name: values.sum() for name, values in metric_values(ranks, ks).items()}
+
+
 def test_metric_sums_by_hand():
-    """Recall@K = hits; NDCG@K = 1 / log2(rank + 2) for ranks below K."""
+    """Recall@K = hits; NDCG@K = 1 / log2(rank + 2) for ranks below K, summed over users."""
     ranks = torch.tensor([0, 1, 4, 9, 10, 60])
-    sums = metric_sums(ranks, (1, 10, 50))
+    assert metric_values(ranks, (10,))["recall@10"].tolist() == [1, 1, 1, 1, 0, 0]
+    sums = summed(ranks, (1, 10, 50))
     assert sums["recall@1"].item() == 1
     assert sums["recall@10"].item() == 4
     assert sums["recall@50"].item() == 5
@@ -83,6 +89,6 @@ def test_ranks_feed_metrics_end_to_end():
     scores = torch.tensor([[0.3, 0.2, 0.1], [0.3, 0.2, 0.1]])
     ranks = target_ranks(scores, torch.tensor([2, 3]), torch.tensor([[0], [1]]))
     assert ranks.tolist() == [1, 1]
-    sums = metric_sums(ranks, (1, 2))
+    sums = summed(ranks, (1, 2))
     assert sums["recall@1"].item() == 0 and sums["recall@2"].item() == 2
     assert math.isclose(sums["ndcg@2"].item(), 2 / math.log2(3))

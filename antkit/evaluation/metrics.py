@@ -32,7 +32,3 @@ def metric_values(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, torch.T
         values[f"ndcg@{k}"] = torch.where(hit, gains, torch.zeros_like(gains))
     return values
 
-
-def metric_sums(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, torch.Tensor]:
-    """Sums over users of Recall@K and NDCG@K (see ``metric_values``)."""
-    return {name: value.sum() for name, value in metric_values(ranks, ks).items()}

@@ -57,7 +57,7 @@ def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, d
 def relearn_vs_scratch(runs: list[dict], protocol: str = "masked") -> dict[str, dict]:
     """target -> {"relearn": label, "scratch": label, "runs": n, "mean": {metric: d}, "std": {metric: d}}: the
     difference relearn - scratch within each run (the same users and seed), over the runs that have both arms."""
-    differences: dict[str, dict] = {}
+    found: dict[str, tuple[str, str, list[dict[str, float]]]] = {}  # target -> relearn, scratch, per-run values
     for run in runs:
         exclude = run["recipe"]["evaluation"]["exclude_history"]
         for target, arms in run["targets"].items():
@@ -65,13 +65,14 @@ def relearn_vs_scratch(runs: list[dict], protocol: str = "masked") -> dict[str, 
             if relearn is None or scratch is None:
                 continue
             ours, theirs = _test_metrics(arms[relearn], exclude, protocol), _test_metrics(arms[scratch], exclude, protocol)
-            entry = differences.setdefault(target, {"relearn": relearn, "scratch": scratch, "values": []})
-            entry["values"].append({m: ours[m] - theirs[m] for m in HEADLINE})
-    for entry in differences.values():
-        values = entry.pop("values")
-        entry["runs"] = len(values)
-        entry["mean"] = {m: statistics.fmean(v[m] for v in values) for m in HEADLINE}
-        entry["std"] = {m: statistics.stdev(v[m] for v in values) if len(values) > 1 else 0.0 for m in HEADLINE}
+            found.setdefault(target, (relearn, scratch, []))[2].append({m: ours[m] - theirs[m] for m in HEADLINE})
+    differences = {}
+    for target, (relearn, scratch, values) in found.items():
+        differences[target] = {
+            "relearn": relearn, "scratch": scratch, "runs": len(values),
+            "mean": {m: statistics.fmean(v[m] for v in values) for m in HEADLINE},
+            "std": {m: statistics.stdev(v[m] for v in values) if len(values) > 1 else 0.0 for m in HEADLINE},
+        }
     return differences
 
 
