@@ -19,9 +19,9 @@ from antkit.data.catalogue import Catalogue
 from antkit.data.splits import evaluation_set, training_segments
 from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError, CheckpointError
-from antkit.evaluation.evaluate import evaluate, evaluate_with_errors
+from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors, item_table
 from antkit.features.catalogue import build_catalogue, feature_line
-from antkit.io import atomic_write_text
+from antkit.io import atomic_save, atomic_write_text
 from antkit.model.build import build_encoders, build_model
 from antkit.model.pretrained import check_fits
 from antkit.model.saving import load_weights, read_checkpoint, save_model
@@ -30,10 +30,13 @@ from antkit.plugins.registry import Registry
 from antkit.progress import Reporter
 from antkit.recipe import load_recipe, validate_recipe
 from antkit.recipe.checks import arm_folder
+from antkit.report.analysis import first_arm, paired_comparison
 from antkit.report.model_card import render_model_card
 from antkit.report.results import RunResults
 from antkit.training.distributed import Context, barrier, setup
 from antkit.training.trainer import TrainingSettings, train
+
+TEST_VALUES = "test_values.safetensors"  # an arm's per-user test metrics (history excluded as the recipe says)
 
 
 def default_cache_dir() -> Path:
@@ -101,18 +104,12 @@ class Run:
         catalogue, offsets = Catalogue.concat([self.catalogues[n].select(modalities) for n in names])
         segments = [s for n, o in zip(names, offsets) for s in
                     training_segments(self.domains[n].sequences, recipe.model.max_length, o)]
-        cases = {n: evaluation_set(self.domains[n].sequences, "valid", recipe.model.max_length) for n in names}
+        ev = recipe.evaluation
+        parts = [(evaluation_set(self.domains[n].sequences, "valid", recipe.model.max_length), offset,
+                  self.domains[n].n_items) for n, offset in zip(names, offsets)]
 
         def validate(model):
-            table = model.item_table(catalogue.to(self.context.device))
-            per_domain = []
-            for name, offset in zip(names, offsets):
-                rows = table[offset + 1 : offset + 1 + self.domains[name].n_items]
-                domain_table = torch.cat([table[:1], rows])
-                per_domain.append(evaluate(model, catalogue, cases[name], recipe.evaluation.ks,
-                                           recipe.evaluation.exclude_history, recipe.evaluation.batch_size,
-                                           self.context, table=domain_table))
-            return {k: sum(m[k] for m in per_domain) / len(per_domain) for k in per_domain[0]}
+            return evaluate_domains(model, catalogue, parts, ev.ks, ev.exclude_history, ev.batch_size, self.context)
 
         torch.manual_seed(recipe.seed)
         model = build_model(recipe, self.registry, catalogue.dims, modalities=modalities)
@@ -165,9 +162,11 @@ class Run:
                        context=self.context, reporter=self.reporter)
         ev = recipe.evaluation
         evaluated = time.perf_counter()
-        tested = evaluate_with_errors(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context)
+        table = item_table(model, catalogue, self.context.device)
+        tested = evaluate_with_errors(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context,
+                                      table)
         test_seconds = time.perf_counter() - evaluated
-        other = evaluate(model, catalogue, test, ev.ks, not ev.exclude_history, ev.batch_size, self.context)
+        other = evaluate(model, catalogue, test, ev.ks, not ev.exclude_history, ev.batch_size, self.context, table)
         stored = {
             "fingerprint": fingerprint, "label": arm.label, "strategy": arm.strategy.name, "items": arm.items,
             "modalities": [] if arm.items == "ids" else modalities,
@@ -182,9 +181,21 @@ class Run:
         if self.context.is_main:
             save_model(folder, model, recipe, catalogue.dims, self.registry, arm.items, domain.n_items, stage="adapt",
                        domain=target, strategy=arm.strategy.model_dump(mode="json"))
+            atomic_save(tested.values, folder / TEST_VALUES)
             atomic_write_text(result_path, json.dumps(stored, indent=2))
         barrier(self.context)
         return stored
+
+    def relearn_vs_scratch(self, target: str, arms: dict[str, dict]) -> dict | None:
+        """Relearn's test metrics minus scratch's, paired over the same users (``paired_comparison``); None
+        without both arms or without their per-user values (arms finished before antkit kept them)."""
+        relearn, scratch = first_arm(arms, "relearn"), first_arm(arms, "scratch")
+        if not (relearn and scratch):
+            return None
+        files = [self.out / target / arm_folder(label) / TEST_VALUES for label in (relearn, scratch)]
+        if not all(file.exists() for file in files):
+            return None
+        return {"relearn": relearn, "scratch": scratch, **paired_comparison(*(load_weights(f) for f in files))}
 
     def starting_checkpoints(self) -> dict[str, tuple[dict, dict]]:
         """The recipe's ``pretrained`` checkpoints (one, or each pre-training of a run folder), checked
@@ -214,7 +225,7 @@ class Run:
         started = time.perf_counter()
         self.prepare_data()
         pretrained = self.starting_checkpoints()  # pre-training folder -> (state, summary)
-        targets = {}
+        targets, comparisons = {}, {}
         for target in self.recipe.data.targets:
             targets[target] = {}
             for arm in self.recipe.arms:
@@ -226,13 +237,16 @@ class Run:
                         pretrained[name] = self.pretrain(modalities)
                     state, pretrain_id = pretrained[name][0], pretrained[name][1]["fingerprint"]
                 targets[target][arm.label] = self.adapt(target, arm, state, pretrain_id)
+            comparison = self.relearn_vs_scratch(target, targets[target])
+            if comparison:
+                comparisons[target] = comparison
         data_summary = {
             name: {"users": len(d.user_ids), "items": d.n_items, "interactions": d.n_interactions}
             for name, d in self.domains.items()
         }
         summaries = {name: summary for name, (_, summary) in pretrained.items()}
         return RunResults(self.recipe.model_dump(mode="json"), targets, summaries, data_summary,
-                          time.perf_counter() - started)
+                          time.perf_counter() - started, comparisons)
 
 
 def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, registry: Registry | None = None,

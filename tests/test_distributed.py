@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -10,13 +11,21 @@ import sys
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
+import antkit
+from antkit.data.splits import evaluation_set
 from antkit.errors import AntkitError
-from antkit.training.distributed import resolve_device
+from antkit.evaluation.evaluate import evaluate_with_errors
+from antkit.pipeline import Run
+from antkit.plugins.manager import load_registry
+from antkit.progress import Reporter
+from antkit.recipe import load_recipe
+from antkit.training.distributed import Context, resolve_device
 
 
 @pytest.mark.slow
-def test_torchrun_two_processes(tiny_recipe_path, tmp_path):
+def test_torchrun_two_processes(tiny_recipe_path, tmp_path, private_cache):
     """Two processes share the batches, agree on the metrics, and process 0 writes the report once."""
     torchrun = shutil.which("torchrun") or os.path.join(os.path.dirname(sys.executable), "torchrun")
     out = tmp_path / "ddp"
@@ -31,6 +40,22 @@ def test_torchrun_two_processes(tiny_recipe_path, tmp_path):
     arm = results["targets"]["office"]["relearn"]
     assert 0.0 < arm["test"]["recall@50"] <= 1.0
     assert results["pretrain"]["pretrain"]["epochs"] >= 1
+    # the two processes' shares of the test users add up to what one process computes for the saved model
+    one = _evaluate_alone(tiny_recipe_path, out / "office" / "relearn", private_cache)
+    for metric, value in one.metrics.items():
+        assert math.isclose(arm["test"][metric], value, rel_tol=1e-6)
+    values = load_file(out / "office" / "relearn" / "test_values.safetensors")
+    assert torch.allclose(values["ndcg@10"], one.values["ndcg@10"])
+
+
+def _evaluate_alone(recipe_path, arm_folder, cache):
+    """The test evaluation of a saved arm in this (single) process, on the recipe's target data."""
+    registry = load_registry(entry_point_plugins=False)
+    recipe = load_recipe(recipe_path, registry)
+    run = Run(recipe, registry, arm_folder.parent.parent, cache, Reporter(), Context())
+    run.prepare_data()
+    test = evaluation_set(run.domains["office"].sequences, "test", recipe.model.max_length)
+    return evaluate_with_errors(antkit.from_pretrained(arm_folder, registry), run.catalogues["office"], test)
 
 
 @pytest.fixture

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
 import pytest
+from safetensors.torch import load_file
 
 import antkit
+from antkit.report.analysis import verdict
 
 METRICS = {"recall@10", "ndcg@10", "recall@50", "ndcg@50"}
 ARMS = {"relearn", "finetune", "scratch", "sasrec", "transductive"}
@@ -62,6 +65,14 @@ def test_python_api_run(tiny_recipe_path, tmp_path):
     )
     stored = json.loads((tmp_path / "api" / "results.json").read_text())
     assert stored["targets"]["office"]["a"]["test"] == results.targets["office"]["a"]["test"]
+    arms, comparison = stored["targets"]["office"], stored["relearn_vs_scratch"]["office"]
+    assert (comparison["relearn"], comparison["scratch"]) == ("a", "b") and summary.paired
+    for metric in METRICS:  # the paired difference is the difference of the arms' means
+        assert math.isclose(comparison["difference"][metric], arms["a"]["test"][metric] - arms["b"]["test"][metric],
+                            abs_tol=1e-9)
+    values = load_file(tmp_path / "api" / "office" / "b" / "test_values.safetensors")
+    assert math.isclose(float(values["ndcg@10"].mean()), arms["b"]["test"]["ndcg@10"], rel_tol=1e-9)
+    assert len(values["ndcg@10"]) == comparison["users"]
     for folder in ("pretrain", "office/a"):  # every finished model: weights beside the config that rebuilds them
         config = json.loads((tmp_path / "api" / folder / "config.json").read_text())
         assert config["model"]["backbone"]["name"] == "sasrec"
@@ -77,3 +88,18 @@ def test_excluding_history_never_lowers_metrics(tiny_recipe_path, tmp_path):
     arm = results.targets["office"]["s"]
     for metric in METRICS:
         assert arm["test"][metric] >= arm["test_unmasked"][metric] - 1e-12
+
+
+@pytest.mark.slow
+def test_arms_finished_without_per_user_values_fall_back_to_independent_errors(tiny_recipe_path, tmp_path):
+    """An arm finished before antkit kept per-user values is reused as it is; the verdict then combines the
+    arms' standard errors as if independent."""
+    arms = ["arms=[{label: a, strategy: {name: relearn}}, {label: b, strategy: {name: scratch}}]", "adapt.epochs=1"]
+    first = antkit.run(tiny_recipe_path, tmp_path / "r", arms)
+    assert "paired over users" in verdict(first.summaries()["office"])
+    (tmp_path / "r" / "office" / "b" / "test_values.safetensors").unlink()
+    again = antkit.run(tiny_recipe_path, tmp_path / "r", arms)
+    assert again.targets["office"]["b"]["test"] == first.targets["office"]["b"]["test"]  # reused, not re-run
+    assert again.relearn_vs_scratch == {}
+    summary = again.summaries()["office"]
+    assert not summary.paired and summary.differences and "paired" not in verdict(summary)

@@ -10,23 +10,27 @@ import yaml
 
 from antkit.data.catalogue import Catalogue
 from antkit.data.splits import evaluation_set
-from antkit.evaluation.evaluate import evaluate, evaluate_with_errors
+from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors
 from antkit.model.build import build_model
 from antkit.recipe import validate_recipe
-from antkit.report.analysis import summarise, verdict
+from antkit.report.analysis import paired_comparison, summarise, verdict
+
+
+def _small_model_and_cases(registry, tiny_recipe_path, n_items=30, users=50):
+    recipe = validate_recipe(yaml.safe_load(tiny_recipe_path.read_text()), registry)
+    rng = np.random.default_rng(0)
+    dims = {"text": 64, "image": 12, "price": 8}
+    torch.manual_seed(0)
+    catalogue = Catalogue({m: torch.randn(n_items + 1, d) for m, d in dims.items()},
+                          {m: torch.arange(n_items + 1) > 0 for m in dims})
+    cases = evaluation_set([rng.integers(1, n_items + 1, size=8) for _ in range(users)], "test", 20)
+    return build_model(recipe, registry, catalogue.dims), catalogue, cases
 
 
 def test_standard_errors_of_a_small_evaluation(registry, tiny_recipe_path):
     """Recall is 0 or 1 per user, so its standard error is sqrt(p (1 - p) / n) exactly; NDCG's lies between 0 and
     that of a 0/1 metric with the same mean; the metrics equal plain ``evaluate``'s."""
-    recipe = validate_recipe(yaml.safe_load(tiny_recipe_path.read_text()), registry)
-    n_items, rng = 30, np.random.default_rng(0)
-    dims = {"text": 64, "image": 12, "price": 8}
-    catalogue = Catalogue({m: torch.randn(n_items + 1, d) for m, d in dims.items()},
-                          {m: torch.arange(n_items + 1) > 0 for m in dims})
-    cases = evaluation_set([rng.integers(1, n_items + 1, size=8) for _ in range(50)], "test", 20)
-    torch.manual_seed(0)
-    model = build_model(recipe, registry, catalogue.dims)
+    model, catalogue, cases = _small_model_and_cases(registry, tiny_recipe_path)
     result = evaluate_with_errors(model, catalogue, cases, ks=(10,))
     assert result.metrics == evaluate(model, catalogue, cases, ks=(10,))
     p, n = result.metrics["recall@10"], len(cases)
@@ -34,6 +38,63 @@ def test_standard_errors_of_a_small_evaluation(registry, tiny_recipe_path):
     assert math.isclose(result.standard_errors["recall@10"], math.sqrt(p * (1 - p) / n), rel_tol=1e-9)
     mean = result.metrics["ndcg@10"]
     assert 0 < result.standard_errors["ndcg@10"] <= math.sqrt(mean * (1 - mean) / n)
+
+
+def test_per_user_values_follow_the_cases(registry, tiny_recipe_path):
+    """Each user's values sit at the user's position among the cases: evaluating the first users alone gives
+    the same values; their mean is the metric."""
+    model, catalogue, cases = _small_model_and_cases(registry, tiny_recipe_path)
+    result = evaluate_with_errors(model, catalogue, cases, ks=(10,), batch_size=7)
+    assert set(result.values) == {"recall@10", "ndcg@10"} and len(result.values["ndcg@10"]) == len(cases)
+    first = type(cases)(cases.inputs[:5], cases.lengths[:5], cases.targets[:5])
+    alone = evaluate_with_errors(model, catalogue, first, ks=(10,))
+    assert torch.allclose(alone.values["ndcg@10"], result.values["ndcg@10"][:5])
+    assert math.isclose(float(result.values["recall@10"].mean()), result.metrics["recall@10"])
+
+
+def test_validation_over_several_domains_is_deterministic(registry, tiny_recipe_path):
+    """Pre-training validation scores with dropout and gate noise off, whatever mode the model is in, and
+    leaves the mode as it was; each domain ranks only its own items."""
+    model, catalogue, cases = _small_model_and_cases(registry, tiny_recipe_path)
+    halves = [(cases, 0, 15), (cases, 15, 15)]  # two "domains" of 15 items; targets above 15 cannot be hit
+    cases.targets.clamp_(max=15)
+    cases.inputs.clamp_(max=15)
+    model.train()
+    first, second = evaluate_domains(model, catalogue, halves), evaluate_domains(model, catalogue, halves)
+    assert model.training and first == second
+    model.eval()
+    assert evaluate_domains(model, catalogue, halves) == first
+
+    def items(first, last):  # items first..last of the catalogue as a catalogue of their own
+        return Catalogue({m: torch.cat([f[:1], f[first : last + 1]]) for m, f in catalogue.features.items()},
+                         {m: torch.cat([p[:1], p[first : last + 1]]) for m, p in catalogue.present.items()})
+
+    apart = [evaluate(model, items(1, 15), cases), evaluate(model, items(16, 30), cases)]
+    for metric, value in first.items():
+        assert math.isclose(value, (apart[0][metric] + apart[1][metric]) / 2, abs_tol=1e-12)
+
+
+def test_paired_comparison_by_hand():
+    """Differences per user: [0, 0, 1, 0] -> mean 0.25, standard error sqrt(0.1875 / 4)."""
+    first = {"recall@10": torch.tensor([1.0, 0.0, 1.0, 1.0], dtype=torch.float64)}
+    second = {"recall@10": torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=torch.float64)}
+    comparison = paired_comparison(first, second)
+    assert comparison["users"] == 4
+    assert math.isclose(comparison["difference"]["recall@10"], 0.25)
+    assert math.isclose(comparison["standard_error"]["recall@10"], math.sqrt(0.1875 / 4))
+
+
+def test_paired_errors_are_used_in_the_verdict():
+    """With the arms' per-user values the verdict reads the paired error; a comparison of other arms is ignored."""
+    arms = {"relearn": _arm("relearn", 0.540, 0.320, 0.024), "scratch": _arm("scratch", 0.550, 0.330, 0.024)}
+    comparison = {"relearn": "relearn", "scratch": "scratch", "users": 400,
+                  "difference": {"recall@10": -0.010, "ndcg@10": -0.010},
+                  "standard_error": {"recall@10": 0.002, "ndcg@10": 0.003}}
+    summary = summarise(arms, comparison)
+    assert summary.paired and summary.differences["recall@10"] == (-0.010, 0.004)
+    assert "paired over users: beyond the noise" in verdict(summary)
+    other = summarise(arms, {**comparison, "scratch": "another arm"})
+    assert not other.paired and "within the noise" in verdict(other)
 
 
 def _arm(strategy, recall, ndcg, error=None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -32,3 +34,15 @@ def metric_values(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, torch.T
         values[f"ndcg@{k}"] = torch.where(hit, gains, torch.zeros_like(gains))
     return values
 
+
+
+def mean(values: torch.Tensor) -> float:
+    """The mean of per-user ``values`` (0 for no users)."""
+    return float(values.mean()) if len(values) else 0.0
+
+
+def standard_error(values: torch.Tensor) -> float:
+    """The standard error of the mean of per-user ``values``: their standard deviation / sqrt(users)."""
+    if len(values) == 0:
+        return 0.0
+    return math.sqrt(float(values.var(correction=0)) / len(values))

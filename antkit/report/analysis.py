@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import torch
+
+from antkit.evaluation.metrics import mean, standard_error
+
 HEADLINE = ("recall@10", "ndcg@10")
 LABELS = {"recall@10": "Recall@10", "ndcg@10": "NDCG@10", "recall@50": "Recall@50", "ndcg@50": "NDCG@50"}
 METRICS = ("recall@10", "ndcg@10", "recall@50", "ndcg@50")
@@ -19,6 +23,7 @@ class TargetSummary:
     # headline metric -> (relearn - scratch, two standard errors of that difference); empty when the results
     # carry no standard errors (written before antkit stored them)
     differences: dict[str, tuple[float, float]]
+    paired: bool  # the errors are those of the per-user differences (else the arms' errors, as if independent)
     gains: dict[str, float]  # metric -> relative gain of relearn over the best baseline (non-relearn arm)
     best_baseline: dict[str, str]
 
@@ -30,14 +35,19 @@ def first_arm(arms: dict[str, dict], strategy: str) -> str | None:
     return (content or matching or [None])[0]
 
 
-def summarise(arms: dict[str, dict]) -> TargetSummary:
-    """Summary of one target domain's arms (label -> stored result with ``test`` metrics)."""
+def summarise(arms: dict[str, dict], comparison: dict | None = None) -> TargetSummary:
+    """Summary of one target domain's arms (label -> stored result with ``test`` metrics); ``comparison`` is
+    their ``paired_comparison`` when the per-user values were kept."""
     best = {m: max(arms, key=lambda label: arms[label]["test"][m]) for m in METRICS}
     relearn, scratch = first_arm(arms, "relearn"), first_arm(arms, "scratch")
     negative, differences = None, {}
+    paired = bool(comparison) and (comparison["relearn"], comparison["scratch"]) == (relearn, scratch)
     if relearn and scratch:
         negative = any(arms[relearn]["test"][m] < arms[scratch]["test"][m] for m in HEADLINE)
-        differences = _differences(arms[relearn], arms[scratch])
+        if paired:
+            differences = {m: (comparison["difference"][m], 2 * comparison["standard_error"][m]) for m in HEADLINE}
+        else:
+            differences = _differences(arms[relearn], arms[scratch])
     gains, best_baseline = {}, {}
     baselines = [label for label, arm in arms.items() if arm["strategy"] != "relearn"]
     if relearn and baselines:
@@ -46,7 +56,19 @@ def summarise(arms: dict[str, dict]) -> TargetSummary:
             best_baseline[m] = label
             reference = arms[label]["test"][m]
             gains[m] = (arms[relearn]["test"][m] - reference) / reference if reference else float("inf")
-    return TargetSummary(best, relearn, scratch, negative, differences, gains, best_baseline)
+    return TargetSummary(best, relearn, scratch, negative, differences, paired, gains, best_baseline)
+
+
+def paired_comparison(first: dict[str, torch.Tensor], second: dict[str, torch.Tensor]) -> dict:
+    """``first`` minus ``second``, two arms' per-user test values (metric -> tensor) over the same users: per
+    metric the mean difference and its standard error. Pairing removes what the arms share (easy and hard
+    users), so this error is usually well below the arms' errors combined as if independent."""
+    if {len(v) for v in first.values()} != {len(v) for v in second.values()}:
+        raise ValueError("paired comparison of arms evaluated on different users")
+    metrics = sorted(set(first) & set(second), key=_metric_order)
+    return {"users": len(first[metrics[0]]) if metrics else 0,
+            "difference": {m: mean(first[m] - second[m]) for m in metrics},
+            "standard_error": {m: standard_error(first[m] - second[m]) for m in metrics}}
 
 
 def _differences(relearn: dict, scratch: dict) -> dict[str, tuple[float, float]]:
@@ -57,6 +79,12 @@ def _differences(relearn: dict, scratch: dict) -> dict[str, tuple[float, float]]
         return {}
     return {m: (relearn["test"][m] - scratch["test"][m], 2 * math.hypot(errors[0][m], errors[1][m]))
             for m in HEADLINE}
+
+
+def _metric_order(metric: str) -> tuple[int, bool]:
+    """recall@10, ndcg@10, recall@50, ndcg@50: by K, recall first."""
+    name, k = metric.split("@")
+    return int(k), name != "recall"
 
 
 def verdict(summary: TargetSummary) -> str:
@@ -70,4 +98,5 @@ def verdict(summary: TargetSummary) -> str:
         return text
     within = all(abs(difference) < noise for difference, noise in summary.differences.values())
     detail = ", ".join(f"{LABELS[m]} {d:+.4f} ± {noise:.4f}" for m, (d, noise) in summary.differences.items())
-    return f"{text} (difference {detail} at two standard errors: {'within' if within else 'beyond'} the noise)"
+    errors = "two standard errors, paired over users" if summary.paired else "two standard errors"
+    return f"{text} (difference {detail} at {errors}: {'within' if within else 'beyond'} the noise)"

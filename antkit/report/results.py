@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from antkit.io import atomic_write_bytes, atomic_write_text
@@ -23,9 +23,11 @@ class RunResults:
     pretrain: dict[str, dict]  # pre-training folder ("pretrain", "pretrain-text", ...) -> its summary
     data: dict[str, dict]
     seconds: float
+    # target -> relearn vs scratch paired over the test users (see ``paired_comparison``), where both kept them
+    relearn_vs_scratch: dict[str, dict] = field(default_factory=dict)
 
     def summaries(self):
-        return {target: summarise(arms) for target, arms in self.targets.items()}
+        return {target: summarise(arms, self.relearn_vs_scratch.get(target)) for target, arms in self.targets.items()}
 
     def to_json(self) -> dict:
         return {
@@ -36,6 +38,7 @@ class RunResults:
             },
             "pretrain": {name: {k: v for k, v in summary.items() if k != "fingerprint"}
                          for name, summary in self.pretrain.items()},
+            "relearn_vs_scratch": self.relearn_vs_scratch,
             "data": self.data,
             "seconds": self.seconds,
         }
