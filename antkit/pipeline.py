@@ -23,7 +23,7 @@ from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with
 from antkit.features.catalogue import build_catalogue, feature_line
 from antkit.io import atomic_save, atomic_write_text
 from antkit.model.build import build_encoders, build_model
-from antkit.model.pretrained import check_fits
+from antkit.model.pretrained import check_fits, model_from_checkpoint
 from antkit.model.saving import load_weights, read_checkpoint, save_model
 from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
@@ -144,6 +144,8 @@ class Run:
             stored = json.loads(result_path.read_text())
             if stored.get("fingerprint") == fingerprint:
                 self.reporter.message(f"{target}/{arm.label}: reusing the finished result in {folder}")
+                if not (folder / TEST_VALUES).exists():
+                    self.recover_test_values(target, arm, folder, stored)
                 return stored
         modalities = arm.modality_set(self.configured)
         domain, catalogue = self.domains[target], self.catalogues[target].select(modalities)
@@ -185,6 +187,28 @@ class Run:
             atomic_write_text(result_path, json.dumps(stored, indent=2))
         barrier(self.context)
         return stored
+
+    def recover_test_values(self, target: str, arm, folder: Path, stored: dict) -> None:
+        """Per-user test values for an arm finished before antkit kept them: its saved model evaluated again,
+        and kept only if it reproduces the stored test metrics (else the verdict stays unpaired, and says so)."""
+        ev = self.recipe.evaluation
+        try:
+            model = model_from_checkpoint(read_checkpoint(folder, self.registry), self.registry)
+        except CheckpointError as error:
+            self.reporter.message(f"{target}/{arm.label}: per-user test values not recovered ({error})")
+            return
+        model.to(self.context.device)
+        catalogue = self.catalogues[target].select(arm.modality_set(self.configured))
+        test = evaluation_set(self.domains[target].sequences, "test", self.recipe.model.max_length)
+        tested = evaluate_with_errors(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context)
+        if any(abs(tested.metrics[m] - stored["test"][m]) > 1e-6 for m in stored["test"]):
+            self.reporter.message(f"{target}/{arm.label}: its saved model no longer reproduces its test metrics "
+                                  "(other code?); per-user values not recovered")
+            return
+        if self.context.is_main:
+            atomic_save(tested.values, folder / TEST_VALUES)
+            self.reporter.message(f"{target}/{arm.label}: per-user test values recovered from its saved model")
+        barrier(self.context)
 
     def relearn_vs_scratch(self, target: str, arms: dict[str, dict]) -> dict | None:
         """Relearn's test metrics minus scratch's, paired over the same users (``paired_comparison``); None

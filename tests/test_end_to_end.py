@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 import antkit
@@ -91,15 +92,29 @@ def test_excluding_history_never_lowers_metrics(tiny_recipe_path, tmp_path):
 
 
 @pytest.mark.slow
-def test_arms_finished_without_per_user_values_fall_back_to_independent_errors(tiny_recipe_path, tmp_path):
-    """An arm finished before antkit kept per-user values is reused as it is; the verdict then combines the
-    arms' standard errors as if independent."""
+def test_per_user_values_of_an_older_finished_arm_are_recovered(tiny_recipe_path, tmp_path):
+    """An arm finished before antkit kept per-user values is reused, and its values recovered from its saved model
+    when that reproduces its stored metrics; when it does not, or its model is gone, the verdict combines the arms'
+    standard errors as if independent."""
     arms = ["arms=[{label: a, strategy: {name: relearn}}, {label: b, strategy: {name: scratch}}]", "adapt.epochs=1"]
     first = antkit.run(tiny_recipe_path, tmp_path / "r", arms)
-    assert "paired over users" in verdict(first.summaries()["office"])
-    (tmp_path / "r" / "office" / "b" / "test_values.safetensors").unlink()
+    values_file = tmp_path / "r" / "office" / "b" / "test_values.safetensors"
+    kept = load_file(values_file)
+    values_file.unlink()
     again = antkit.run(tiny_recipe_path, tmp_path / "r", arms)
     assert again.targets["office"]["b"]["test"] == first.targets["office"]["b"]["test"]  # reused, not re-run
-    assert again.relearn_vs_scratch == {}
-    summary = again.summaries()["office"]
+    assert all(torch.equal(load_file(values_file)[m], kept[m]) for m in kept)
+    assert again.relearn_vs_scratch == first.relearn_vs_scratch
+
+    values_file.unlink()  # and the stored result no longer matches what its model scores
+    result_file = tmp_path / "r" / "office" / "b" / "result.json"
+    result = json.loads(result_file.read_text())
+    result["test"]["recall@10"] += 0.01
+    result_file.write_text(json.dumps(result))
+    third = antkit.run(tiny_recipe_path, tmp_path / "r", arms)
+    assert not values_file.exists() and third.relearn_vs_scratch == {}
+    summary = third.summaries()["office"]
     assert not summary.paired and summary.differences and "paired" not in verdict(summary)
+
+    (tmp_path / "r" / "office" / "b" / "model.safetensors").unlink()  # nothing left to recover from: no error
+    assert antkit.run(tiny_recipe_path, tmp_path / "r", arms).relearn_vs_scratch == {}
