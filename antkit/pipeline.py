@@ -32,11 +32,9 @@ from antkit.recipe import load_recipe, validate_recipe
 from antkit.recipe.checks import arm_folder
 from antkit.report.analysis import first_arm, paired_comparison
 from antkit.report.model_card import render_model_card
-from antkit.report.results import RunResults
+from antkit.report.results import TEST_VALUES, RunResults
 from antkit.training.distributed import Context, barrier, setup
 from antkit.training.trainer import TrainingSettings, train
-
-TEST_VALUES = "test_values.safetensors"  # an arm's per-user test metrics (history excluded as the recipe says)
 
 
 def default_cache_dir() -> Path:

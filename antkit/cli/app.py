@@ -9,6 +9,7 @@ from rich.console import Console
 
 from antkit.cli import (
     combine_command,
+    compare_command,
     data_command,
     features_command,
     hub_command,
@@ -23,6 +24,7 @@ app = typer.Typer(help="antkit: transferable multi-modal sequential recommendati
 app.command("run")(run_command.run)
 app.command("plugins")(plugins_command.plugins)
 app.command("combine")(combine_command.combine)
+app.command("compare")(compare_command.compare)
 app.add_typer(recipe_command.app, name="recipe")
 app.add_typer(data_command.app, name="data")
 app.add_typer(features_command.app, name="features")

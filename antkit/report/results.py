@@ -11,6 +11,7 @@ from antkit.report.analysis import summarise
 from antkit.report.chart import render_chart
 from antkit.report.markdown import render_markdown
 
+TEST_VALUES = "test_values.safetensors"  # in each arm's folder: its per-user test metrics (the recipe's protocol)
 RESULT_FIELDS = ("strategy", "items", "modalities", "valid", "test", "test_standard_errors", "test_unmasked",
                  "test_masked", "best_epoch", "epochs", "train_seconds", "prefixes_per_second", "test_users_per_second",
                  "seconds", "trainable_parameters")

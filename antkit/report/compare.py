@@ -1,0 +1,50 @@
+"""Two arms of one run compared user by user: the paired difference of their test metrics and its noise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from antkit.errors import AntkitError
+from antkit.model.saving import load_weights
+from antkit.recipe.checks import arm_folder
+from antkit.report.analysis import LABELS, paired_comparison
+from antkit.report.combine import load_runs
+from antkit.report.results import TEST_VALUES
+
+
+def compare_arms(run: Path, first: str, second: str, target: str | None = None) -> dict:
+    """``paired_comparison`` of arms ``first`` and ``second`` (labels) of ``run`` on ``target`` (the run's only
+    target when not given), with the target, the labels and both arms' test metrics."""
+    results = load_runs([run])[0]
+    targets = results["targets"]
+    if target is None:
+        if len(targets) != 1:
+            raise AntkitError(f"{run}: the run has several targets ({', '.join(targets)}); choose one with --target")
+        target = next(iter(targets))
+    if target not in targets:
+        raise AntkitError(f"{run}: no target '{target}' (the run has: {', '.join(targets)})")
+    arms = targets[target]
+    for label in (first, second):
+        if label not in arms:
+            raise AntkitError(f"{run}: target '{target}' has no arm '{label}' (its arms: {', '.join(arms)})")
+    values = []
+    for label in (first, second):
+        path = Path(run) / target / arm_folder(label) / TEST_VALUES
+        if not path.exists():
+            raise AntkitError(f"{path}: missing; arms finished by an older antkit get their per-user values when "
+                              "the run's command is run again")
+        values.append(load_weights(path))
+    comparison = paired_comparison(*values)
+    return {"target": target, "first": first, "second": second, "test": [arms[first]["test"], arms[second]["test"]],
+            **comparison}
+
+
+def render_comparison(comparison: dict) -> list[list[str]]:
+    """Rows of the comparison table: metric, both arms, the difference, two standard errors, within/beyond."""
+    rows = []
+    for metric, difference in comparison["difference"].items():
+        noise = 2 * comparison["standard_error"][metric]
+        first, second = (arm.get(metric, float("nan")) for arm in comparison["test"])
+        rows.append([LABELS.get(metric, metric), f"{first:.4f}", f"{second:.4f}", f"{difference:+.4f}",
+                     f"{noise:.4f}", "within" if abs(difference) < noise else "beyond"])
+    return rows

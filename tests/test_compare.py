@@ -1,0 +1,80 @@
+"""``antkit compare``: two arms of a run, user by user, against hand-computed values; and clear errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from antkit.cli import app as app_module
+from antkit.errors import AntkitError
+from antkit.report.compare import compare_arms, render_comparison
+
+HITS = {"relearn": [1.0, 1.0, 0.0, 1.0, 0.0], "scratch": [1.0, 0.0, 0.0, 1.0, 0.0]}
+
+
+def write_run(folder, targets=("office",)):
+    """A run folder whose arms' per-user Recall@10 are HITS (NDCG@10 half of it)."""
+    arms = {}
+    for label, hits in HITS.items():
+        values = torch.tensor(hits, dtype=torch.float64)
+        for target in targets:
+            (folder / target / label).mkdir(parents=True)
+            save_file({"recall@10": values, "ndcg@10": values / 2}, str(folder / target / label / "test_values.safetensors"))
+        arms[label] = {"strategy": label, "items": "content",
+                       "test": {"recall@10": float(values.mean()), "ndcg@10": float(values.mean()) / 2}}
+    (folder / "results.json").write_text(json.dumps({"recipe": {}, "targets": {t: arms for t in targets}}))
+    return folder
+
+
+def test_paired_difference_by_hand(tmp_path):
+    """Differences [0, 1, 0, 0, 0]: mean 0.2, standard error sqrt(0.16 / 5)."""
+    comparison = compare_arms(write_run(tmp_path / "run"), "relearn", "scratch")
+    assert comparison["target"] == "office" and comparison["users"] == 5
+    assert math.isclose(comparison["difference"]["recall@10"], 0.2)
+    assert math.isclose(comparison["standard_error"]["recall@10"], math.sqrt(0.16 / 5))
+    assert render_comparison(comparison)[0] == ["Recall@10", "0.6000", "0.4000", "+0.2000",
+                                                f"{2 * math.sqrt(0.16 / 5):.4f}", "within"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (("relearn", "nobody"), "target 'office' has no arm 'nobody' (its arms: relearn, scratch)"),
+    (("relearn", "scratch", "garden"), "no target 'garden' (the run has: office)"),
+])
+def test_unknown_arm_or_target(tmp_path, arguments, message):
+    with pytest.raises(AntkitError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        compare_arms(write_run(tmp_path / "run"), *arguments)
+
+
+def test_several_targets_need_one_chosen(tmp_path):
+    run = write_run(tmp_path / "run", ("office", "sports"))
+    with pytest.raises(AntkitError, match="several targets"):
+        compare_arms(run, "relearn", "scratch")
+    assert compare_arms(run, "relearn", "scratch", "sports")["target"] == "sports"
+
+
+def test_cli_prints_the_table_and_names_a_missing_values_file(tmp_path, monkeypatch, capsys):
+    run = write_run(tmp_path / "run")
+    monkeypatch.setattr(sys, "argv", ["antkit", "compare", str(run), "relearn", "scratch"])
+    with pytest.raises(SystemExit) as exited:
+        app_module.main()
+    assert exited.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "paired over 5 test users" in out and "+0.2000" in out and "NDCG@10" in out
+    (run / "office" / "scratch" / "test_values.safetensors").unlink()
+    with pytest.raises(SystemExit) as exited:
+        app_module.main()
+    assert exited.value.code == 1
+    error = capsys.readouterr().err.replace("\n", "")
+    assert "office/scratch/test_values.safetensors: missing" in error and "Traceback" not in error
+
+
+def test_damaged_values_file_is_named(tmp_path):
+    run = write_run(tmp_path / "run")
+    (run / "office" / "relearn" / "test_values.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(AntkitError, match="relearn/test_values.safetensors: not a readable safetensors file"):
+        compare_arms(run, "relearn", "scratch")
