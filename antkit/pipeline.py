@@ -217,7 +217,12 @@ class Run:
         files = [self.out / target / arm_folder(label) / TEST_VALUES for label in (relearn, scratch)]
         if not all(file.exists() for file in files):
             return None
-        return {"relearn": relearn, "scratch": scratch, **paired_comparison(*(load_weights(f) for f in files))}
+        try:
+            values = [load_weights(file) for file in files]
+        except CheckpointError as error:  # the report is still written, with the unpaired verdict
+            self.reporter.message(f"{target}: relearn vs scratch not paired ({error})")
+            return None
+        return {"relearn": relearn, "scratch": scratch, **paired_comparison(*values)}
 
     def starting_checkpoints(self) -> dict[str, tuple[dict, dict]]:
         """The recipe's ``pretrained`` checkpoints (one, or each pre-training of a run folder), checked

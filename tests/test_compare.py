@@ -78,3 +78,11 @@ def test_damaged_values_file_is_named(tmp_path):
     (run / "office" / "relearn" / "test_values.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(AntkitError, match="relearn/test_values.safetensors: not a readable safetensors file"):
         compare_arms(run, "relearn", "scratch")
+
+
+def test_arms_of_different_users_are_refused(tmp_path):
+    run = write_run(tmp_path / "run")
+    save_file({"recall@10": torch.zeros(3, dtype=torch.float64), "ndcg@10": torch.zeros(3, dtype=torch.float64)},
+              str(run / "office" / "scratch" / "test_values.safetensors"))
+    with pytest.raises(AntkitError, match="evaluated on different users"):
+        compare_arms(run, "relearn", "scratch")

@@ -118,3 +118,13 @@ def test_per_user_values_of_an_older_finished_arm_are_recovered(tiny_recipe_path
 
     (tmp_path / "r" / "office" / "b" / "model.safetensors").unlink()  # nothing left to recover from: no error
     assert antkit.run(tiny_recipe_path, tmp_path / "r", arms).relearn_vs_scratch == {}
+
+
+@pytest.mark.slow
+def test_damaged_per_user_values_leave_the_report_unpaired(tiny_recipe_path, tmp_path):
+    arms = ["arms=[{label: a, strategy: {name: relearn}}, {label: b, strategy: {name: scratch}}]", "adapt.epochs=1"]
+    antkit.run(tiny_recipe_path, tmp_path / "r", arms)
+    (tmp_path / "r" / "office" / "a" / "test_values.safetensors").write_bytes(b"damaged")
+    again = antkit.run(tiny_recipe_path, tmp_path / "r", arms)
+    assert again.relearn_vs_scratch == {} and not again.summaries()["office"].paired
+    assert (tmp_path / "r" / "report.md").exists()

@@ -35,7 +35,6 @@ def metric_values(ranks: torch.Tensor, ks: tuple[int, ...]) -> dict[str, torch.T
     return values
 
 
-
 def mean(values: torch.Tensor) -> float:
     """The mean of per-user ``values`` (0 for no users)."""
     return float(values.mean()) if len(values) else 0.0

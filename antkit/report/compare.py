@@ -34,7 +34,10 @@ def compare_arms(run: Path, first: str, second: str, target: str | None = None) 
             raise AntkitError(f"{path}: missing; arms finished by an older antkit get their per-user values when "
                               "the run's command is run again")
         values.append(load_weights(path))
-    comparison = paired_comparison(*values)
+    try:
+        comparison = paired_comparison(*values)
+    except ValueError:
+        raise AntkitError(f"{run}: arms '{first}' and '{second}' were evaluated on different users") from None
     return {"target": target, "first": first, "second": second, "test": [arms[first]["test"], arms[second]["test"]],
             **comparison}
 
