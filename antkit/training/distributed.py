@@ -1,7 +1,7 @@
 """Multi-process training under ``torchrun`` (PyTorch DDP: gloo on CPU, nccl on GPU).
 
 Every process runs the whole pipeline; training batches are split between processes, gradients averaged by
-DDP, evaluation users split and their metric sums added up. Process 0 alone writes files.
+DDP, evaluation users split and their per-user metric values gathered. Process 0 alone writes files.
 """
 
 from __future__ import annotations
