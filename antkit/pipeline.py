@@ -74,7 +74,8 @@ class Run:
 
     def _settings(self, stage_recipe, image_text_weight: float = 0.0) -> TrainingSettings:
         fields = ("epochs", "batch_size", "learning_rate", "lr_decay", "patience", "weight_decay")
-        return TrainingSettings(**{f: getattr(stage_recipe, f) for f in fields}, image_text_weight=image_text_weight)
+        return TrainingSettings(**{f: getattr(stage_recipe, f) for f in fields}, image_text_weight=image_text_weight,
+                                checkpoint_minutes=self.recipe.checkpoint_minutes)
 
     def _validate(self, cases, catalogue: Catalogue):
         evaluation = self.recipe.evaluation

@@ -8,15 +8,17 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from safetensors import safe_open
 
 import antkit
 from antkit.data.catalogue import Catalogue
-from antkit.data.splits import training_segments
+from antkit.data.splits import collate, pack_batches, training_segments
 from antkit.errors import CheckpointError
 from antkit.evaluation.evaluate import evaluate
 from antkit.model.build import build_model
 from antkit.progress import Reporter
 from antkit.recipe import validate_recipe
+from antkit.training import trainer
 from antkit.training.trainer import TrainingSettings, train
 
 
@@ -49,13 +51,14 @@ def _problem(registry, tiny_recipe_path):
     return recipe, catalogue, sequences
 
 
-def _train(recipe, registry, catalogue, sequences, checkpoint, reporter=Reporter()):
+def _train(recipe, registry, catalogue, sequences, checkpoint, reporter=Reporter(), checkpoint_minutes=10.0):
     from antkit.data.splits import evaluation_set
 
     torch.manual_seed(0)
     model = build_model(recipe, registry, catalogue.dims)
     cases = evaluation_set(sequences, "valid", 20)
-    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e-3, lr_decay=0.9, patience=5)
+    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e-3, lr_decay=0.9, patience=5,
+                                checkpoint_minutes=checkpoint_minutes)
     result = train(model, "full", catalogue, training_segments(sequences, 20), settings,
                    lambda m: evaluate(m, catalogue, cases), "ndcg@10", stage="test", seed=0,
                    checkpoint=checkpoint, fingerprint="f", reporter=reporter)
@@ -71,6 +74,34 @@ def test_trainer_resume_is_exact(registry, tiny_recipe_path, tmp_path):
     resumed, resumed_result = _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors")
     assert resumed_result.history == whole_result.history
     assert resumed_result.best_epoch == whole_result.best_epoch
+    for key, value in whole.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_resume_within_an_epoch_is_exact(registry, tiny_recipe_path, tmp_path, monkeypatch):
+    """With a checkpoint after every step, stopping in the middle of the second epoch and running again
+    continues from the last finished step: bit-identical weights and history."""
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    whole, whole_result = _train(recipe, registry, catalogue, sequences, tmp_path / "whole.safetensors")
+    steps_per_epoch = len(pack_batches(training_segments(sequences, 20), 64, np.random.default_rng([0, 0])))
+    calls = {"count": 0}
+
+    def collate_then_stop(segments, indices):
+        calls["count"] += 1
+        if calls["count"] > steps_per_epoch + 3:  # the fourth step of the second epoch
+            raise Interrupt
+        return collate(segments, indices)
+
+    monkeypatch.setattr(trainer, "collate", collate_then_stop)
+    with pytest.raises(Interrupt):
+        _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors", checkpoint_minutes=0)
+    monkeypatch.setattr(trainer, "collate", collate)
+    with safe_open(str(tmp_path / "cut.safetensors"), "pt") as handle:
+        progress = json.loads(handle.metadata()["progress"])
+    assert progress["epoch"] == 0 and progress["partial"]["steps"] == 3
+    resumed, resumed_result = _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors",
+                                     checkpoint_minutes=0)
+    assert resumed_result.history == whole_result.history
     for key, value in whole.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
 

@@ -128,6 +128,9 @@ def _component_models(registry: Registry):
             None, description="start the transferring arms from this checkpoint instead of pre-training: a local "
                               "folder (a checkpoint, or a run folder with pretrain/) or hf://ORG/NAME[@REVISION]")
         seed: int = 0
+        checkpoint_minutes: float = Field(
+            10.0, ge=0, description="besides the checkpoint after every epoch, save one within an epoch after this "
+                                    "many minutes of training, so that an interrupted run loses less (0: every step)")
         device: DeviceSetting = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', 'cuda:1', ...")
 
     return Recipe

@@ -1,5 +1,6 @@
 """The training loop: a plain PyTorch loop with Adam, per-epoch learning-rate decay, validation after every
-epoch, early stopping on the validation score, and a checkpoint after every epoch for resuming."""
+epoch, early stopping on the validation score, and checkpoints for resuming: after every epoch, and within a
+long epoch every ``checkpoint_minutes`` of training."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class TrainingSettings:
     patience: int
     weight_decay: float = 0.0
     image_text_weight: float = 0.0
+    checkpoint_minutes: float = 10.0  # within an epoch, save a checkpoint after this much training (0: every step)
 
 
 @dataclass
@@ -83,6 +85,7 @@ def train(
     result = TrainingResult({}, -1, 0)
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     best_score, stale, start = float("-inf"), 0, 0
+    partial = {"steps": 0, "losses": [], "prefixes": 0, "seconds": 0.0}  # the unfinished epoch's work so far
     if checkpoint is not None and checkpoint.exists():
         model_state, best_state, progress = load_training_state(checkpoint, optimizer)
         if progress.get("fingerprint") != fingerprint:
@@ -92,7 +95,19 @@ def train(
         start, stale, best_score = progress["epoch"] + 1, progress["stale"], progress["best_score"]
         result = TrainingResult(progress["best_metrics"], progress["best_epoch"], start, progress["history"],
                                 progress["train_seconds"], progress["prefixes"])
-        reporter.message(f"{stage}: resuming after epoch {start}")
+        partial = progress.get("partial") or partial
+        where = f" and step {partial['steps']} of epoch {start + 1}" if partial["steps"] else ""
+        reporter.message(f"{stage}: resuming after epoch {start}{where}")
+
+    def save(epoch: int, finished: bool) -> None:
+        """Checkpoint after ``epoch`` (finished) or within it (``partial`` holds its steps so far)."""
+        progress = {
+            "epoch": epoch if finished else epoch - 1, "stale": stale, "best_score": best_score,
+            "best_metrics": result.best_metrics, "best_epoch": result.best_epoch, "history": result.history,
+            "fingerprint": fingerprint, "train_seconds": result.train_seconds, "prefixes": result.prefixes,
+            "partial": None if finished else partial,
+        }
+        save_training_state(checkpoint, model.state_dict(), best_state, optimizer, progress)
 
     reporter.stage_started(stage, settings.epochs)
     if start:
@@ -102,17 +117,25 @@ def train(
             break
         model.train()
         batches = _my_batches(pack_batches(segments, settings.batch_size, np.random.default_rng([seed, epoch])), context)
-        started, losses, prefixes = time.perf_counter(), [], 0
-        for indices in batches:
-            batch = collate(segments, indices).to(device)
+        started = saved = time.perf_counter()
+        for step in range(partial["steps"], len(batches)):  # steps before a mid-epoch checkpoint are done
+            batch = collate(segments, batches[step]).to(device)
             loss = runner(batch, catalogue, objective, settings.image_text_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            losses.append(loss.item())
-            prefixes += int((batch.targets > 0).sum())
-        result.train_seconds += time.perf_counter() - started
-        result.prefixes += prefixes * context.world_size
+            partial["losses"].append(loss.item())
+            partial["prefixes"] += int((batch.targets > 0).sum())
+            now = time.perf_counter()
+            if checkpoint is not None and now - saved >= 60 * settings.checkpoint_minutes and step + 1 < len(batches):
+                partial.update(steps=step + 1, seconds=partial["seconds"] + now - started)
+                if context.is_main:
+                    save(epoch, finished=False)
+                started = saved = time.perf_counter()
+        losses = partial["losses"]
+        result.train_seconds += partial["seconds"] + time.perf_counter() - started
+        result.prefixes += partial["prefixes"] * context.world_size
+        partial = {"steps": 0, "losses": [], "prefixes": 0, "seconds": 0.0}
         schedule.step()
 
         metrics = validate(model)
@@ -127,12 +150,7 @@ def train(
         else:
             stale += 1
         if checkpoint is not None and context.is_main:
-            progress = {
-                "epoch": epoch, "stale": stale, "best_score": best_score, "best_metrics": result.best_metrics,
-                "best_epoch": result.best_epoch, "history": result.history, "fingerprint": fingerprint,
-                "train_seconds": result.train_seconds, "prefixes": result.prefixes,
-            }
-            save_training_state(checkpoint, model.state_dict(), best_state, optimizer, progress)
+            save(epoch, finished=True)
         barrier(context)
         reporter.epoch_done(stage, epoch, loss, metrics, select_by)
     reporter.stage_done(stage)
