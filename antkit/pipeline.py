@@ -45,6 +45,14 @@ def _fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def _selection(evaluation) -> list[dict]:
+    """The evaluation settings that choose a pre-training's best epoch, for its fingerprint: none at their
+    defaults, so pre-trainings finished before they were part of it are still reused."""
+    fields = ("ks", "exclude_history", "select_by")
+    chosen = evaluation.model_dump(include=set(fields))
+    return [] if chosen == type(evaluation)().model_dump(include=set(fields)) else [chosen]
+
+
 class Run:
     """One execution of a recipe (see ``run``)."""
 
@@ -92,7 +100,8 @@ class Run:
         recipe = self.recipe
         folder = self.out / self.pretrain_folder(modalities)
         fingerprint = _fingerprint([self.source.fingerprint(n) for n in recipe.data.auxiliary], recipe.data.min_interactions,
-                                   recipe.model.model_dump(), recipe.pretrain.model_dump(), recipe.seed, modalities)
+                                   recipe.model.model_dump(), recipe.pretrain.model_dump(), recipe.seed, modalities,
+                                   *_selection(recipe.evaluation))
         summary_path = folder / "summary.json"
         if summary_path.exists():
             summary = json.loads(summary_path.read_text())

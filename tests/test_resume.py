@@ -139,3 +139,18 @@ def test_interrupted_run_resumes_and_matches(tiny_recipe_path, tmp_path):
         assert resumed.targets["office"][label]["test"] == arm["test"], label
     stored = json.loads((tmp_path / "cut" / "results.json").read_text())
     assert stored["targets"]["office"]["finetune"]["test"] == whole.targets["office"]["finetune"]["test"]
+
+
+@pytest.mark.slow
+def test_pretraining_is_not_reused_when_its_model_selection_changes(tiny_recipe_path, tmp_path):
+    """The validation metric that picks the pre-training's best epoch is part of its fingerprint (when not at
+    its default): a finished pre-training is reused for the same settings, not for another metric (whose run
+    then needs a folder of its own, as for any other changed pre-training setting)."""
+    overrides = ["arms=[{label: a, strategy: {name: relearn}}]", "adapt.epochs=1", "pretrain.epochs=1"]
+    summary = tmp_path / "run" / "pretrain" / "summary.json"
+    antkit.run(tiny_recipe_path, tmp_path / "run", overrides)
+    first = json.loads(summary.read_text())["fingerprint"]
+    antkit.run(tiny_recipe_path, tmp_path / "run", overrides + ["evaluation.select_by=ndcg@10"])  # the default
+    assert json.loads(summary.read_text())["fingerprint"] == first
+    with pytest.raises(CheckpointError, match="pretrain/training.safetensors was written by a run with other"):
+        antkit.run(tiny_recipe_path, tmp_path / "run", overrides + ["evaluation.select_by=recall@10"])

@@ -79,8 +79,9 @@ def train(
     optimizer = torch.optim.Adam(parameters, lr=settings.learning_rate, weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=settings.lr_decay)
     runner = model
-    if context.distributed:
-        runner = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+    if context.distributed:  # some parameters may get no gradient in a step (e.g. a modality absent from a batch)
+        runner = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None,
+                                         find_unused_parameters=True)
 
     result = TrainingResult({}, -1, 0)
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -98,6 +99,8 @@ def train(
         partial = progress.get("partial") or partial
         where = f" and step {partial['steps']} of epoch {start + 1}" if partial["steps"] else ""
         reporter.message(f"{stage}: resuming after epoch {start}{where}")
+    if context.distributed:  # each process its own dropout stream, from where training starts (or resumes)
+        torch.manual_seed(int(np.random.SeedSequence([seed, context.rank, start, partial["steps"]]).generate_state(1)[0]))
 
     def save(epoch: int, finished: bool) -> None:
         """Checkpoint after ``epoch`` (finished) or within it (``partial`` holds its steps so far)."""
