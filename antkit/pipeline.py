@@ -21,7 +21,7 @@ from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError, CheckpointError
 from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors, item_table
 from antkit.features.catalogue import build_catalogue, feature_line
-from antkit.io import atomic_save, atomic_write_text
+from antkit.io import atomic_save, atomic_write_text, writable_folder
 from antkit.model.build import build_encoders, build_model
 from antkit.model.pretrained import check_fits, model_from_checkpoint
 from antkit.model.saving import load_weights, read_checkpoint, save_model
@@ -39,6 +39,27 @@ from antkit.training.trainer import TrainingSettings, train
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get("ANTKIT_CACHE", Path.home() / ".cache" / "antkit"))
+
+
+def cache_folder(cache: str | Path | None = None) -> Path:
+    """The data and feature cache: ``cache``, else $ANTKIT_CACHE, else ~/.cache/antkit (created if missing)."""
+    return writable_folder(Path(cache) if cache else default_cache_dir(), "cache")
+
+
+def _finished_record(path: Path) -> dict | None:
+    """The JSON record a finished stage leaves (None before it finishes); a damaged one is a clear error."""
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        record, problem = None, str(error)
+    else:
+        problem = "not a JSON object"
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{path}: unreadable ({problem}); delete it to have this stage finished again "
+                              "(it resumes from its training checkpoint)")
+    return record
 
 
 def _fingerprint(*parts) -> str:
@@ -103,8 +124,8 @@ class Run:
                                    recipe.model.model_dump(), recipe.pretrain.model_dump(), recipe.seed, modalities,
                                    *_selection(recipe.evaluation))
         summary_path = folder / "summary.json"
-        if summary_path.exists():
-            summary = json.loads(summary_path.read_text())
+        summary = _finished_record(summary_path)
+        if summary:
             if summary.get("fingerprint") == fingerprint:
                 self.reporter.message("pretrain: reusing the finished pre-training in " + str(folder))
                 return load_weights(folder / "model.safetensors"), summary
@@ -148,8 +169,8 @@ class Run:
                                    recipe.model.model_dump(), recipe.adapt.model_dump(),
                                    recipe.evaluation.model_dump(), arm.model_dump(), recipe.seed, pretrain_id)
         result_path = folder / "result.json"
-        if result_path.exists():
-            stored = json.loads(result_path.read_text())
+        stored = _finished_record(result_path)
+        if stored:
             if stored.get("fingerprint") == fingerprint:
                 self.reporter.message(f"{target}/{arm.label}: reusing the finished result in {folder}")
                 if not (folder / TEST_VALUES).exists():
@@ -229,10 +250,11 @@ class Run:
             return None
         try:
             values = [load_weights(file) for file in files]
-        except CheckpointError as error:  # the report is still written, with the unpaired verdict
+            comparison = paired_comparison(*values)
+        except (CheckpointError, ValueError) as error:  # the report is still written, with the unpaired verdict
             self.reporter.message(f"{target}: relearn vs scratch not paired ({error})")
             return None
-        return {"relearn": relearn, "scratch": scratch, **paired_comparison(*values)}
+        return {"relearn": relearn, "scratch": scratch, **comparison}
 
     def starting_checkpoints(self) -> dict[str, tuple[dict, dict]]:
         """The recipe's ``pretrained`` checkpoints (one, or each pre-training of a run folder), checked
@@ -303,10 +325,9 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
     context = setup(recipe.device)
     if reporter is None or not context.is_main:
         reporter = Reporter()  # one process reports
-    out = Path(out)
+    out = writable_folder(out, "output folder")
     try:
-        results = Run(recipe, registry, out, Path(cache_dir) if cache_dir else default_cache_dir(), reporter,
-                      context).execute()
+        results = Run(recipe, registry, out, cache_folder(cache_dir), reporter, context).execute()
     finally:
         reporter.close()
     if context.is_main:

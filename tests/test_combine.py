@@ -69,3 +69,18 @@ def test_cli_writes_markdown_and_reports_bad_folder(tmp_path, monkeypatch, capsy
         app_module.main()
     assert exited.value.code == 1
     assert "missing/results.json: not a readable antkit results file" in capsys.readouterr().err.replace("\n", "")
+
+
+def test_missing_protocol_and_folder_as_out_are_clear_errors(tmp_path, monkeypatch, capsys):
+    run = write_run(tmp_path / "a", 0.4, 0.3)
+    results = json.loads((run / "results.json").read_text())
+    del results["targets"]["office"]["ANT"]["test_unmasked"]
+    (run / "results.json").write_text(json.dumps(results))
+    for argv, message in ([["combine", str(run), "--unmasked"], "arm 'ANT' has no test metrics with the history kept"],
+                          [["combine", str(run), "--out", str(tmp_path)], "is a folder; give a file name"]):
+        monkeypatch.setattr(sys, "argv", ["antkit", *argv])
+        with pytest.raises(SystemExit) as exited:
+            app_module.main()
+        assert exited.value.code == 1
+        assert message in capsys.readouterr().err.replace("\n", "")
+    assert not list(tmp_path.glob(".*partial"))

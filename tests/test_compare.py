@@ -86,3 +86,23 @@ def test_arms_of_different_users_are_refused(tmp_path):
               str(run / "office" / "scratch" / "test_values.safetensors"))
     with pytest.raises(AntkitError, match="evaluated on different users"):
         compare_arms(run, "relearn", "scratch")
+
+
+def test_an_arm_with_itself_is_refused(tmp_path):
+    with pytest.raises(AntkitError, match="compare two different arms"):
+        compare_arms(write_run(tmp_path / "run"), "relearn", "relearn")
+
+
+def test_a_file_that_is_not_per_user_values_is_named(tmp_path):
+    run = write_run(tmp_path / "run")
+    save_file({"embedding.weight": torch.zeros(3, 2)}, str(run / "office" / "scratch" / "test_values.safetensors"))
+    with pytest.raises(AntkitError, match="scratch/test_values.safetensors: not per-user test values"):
+        compare_arms(run, "relearn", "scratch")
+
+
+@pytest.mark.parametrize("content", ["[]", "{}", "null", '{"targets": {"office": {"a": {"strategy": "x"}}}}'])
+def test_results_of_the_wrong_shape_are_named(tmp_path, content):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "results.json").write_text(content)
+    with pytest.raises(AntkitError, match="run/results.json: not an antkit results file"):
+        compare_arms(tmp_path / "run", "a", "b")

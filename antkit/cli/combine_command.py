@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from antkit.cli.output import stdout_console
+from antkit.errors import AntkitError
 from antkit.io import atomic_write_text
 from antkit.report.combine import combine as combine_runs
 from antkit.report.combine import load_runs, relearn_vs_scratch, render_combined
@@ -20,8 +21,13 @@ def combine(
 ) -> None:
     """Mean ± standard deviation of every arm's test metrics over several runs, and of relearn - scratch."""
     protocol = "unmasked" if unmasked else "masked"
+    if out and out.is_dir():
+        raise AntkitError(f"--out {out}: is a folder; give a file name, e.g. {out / 'combined.md'}")
     loaded = load_runs(runs)
     text = render_combined(combine_runs(loaded, protocol), protocol, relearn_vs_scratch(loaded, protocol))
     stdout_console().print(text, markup=False, highlight=False)
     if out:
-        atomic_write_text(out, text)
+        try:
+            atomic_write_text(out, text)
+        except OSError as error:
+            raise AntkitError(f"--out {out}: cannot write ({error.strerror or error})") from None

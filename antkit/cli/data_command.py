@@ -12,7 +12,7 @@ from antkit.cli.output import stdout_console
 from antkit.data.store import prepared_domain
 from antkit.data.summary import domain_summary
 from antkit.errors import DataError
-from antkit.pipeline import default_cache_dir
+from antkit.pipeline import cache_folder
 from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
 from antkit.recipe import load_recipe
@@ -35,7 +35,7 @@ def prepare_domains(recipe, registry: Registry, domains: list[str], cache: Path 
     source = registry.build("data_source", recipe.data.source)
     for name in domains or names:
         started = time.perf_counter()
-        domain = prepared_domain(source, name, recipe.data.min_interactions, cache or default_cache_dir())
+        domain = prepared_domain(source, name, recipe.data.min_interactions, cache_folder(cache))
         yield name, domain, time.perf_counter() - started
 
 

@@ -14,7 +14,7 @@ from antkit.cli.output import stdout_console
 from antkit.features.catalogue import build_catalogue
 from antkit.features.store import stored_features
 from antkit.model.build import build_encoders
-from antkit.pipeline import default_cache_dir
+from antkit.pipeline import cache_folder
 from antkit.plugins.manager import load_registry
 from antkit.progress import RichReporter
 from antkit.recipe import load_recipe
@@ -32,7 +32,7 @@ def build(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] = 
     steps, started = [], time.perf_counter()
     try:
         for _, processed, _ in prepare_domains(loaded, registry, domain, cache):
-            steps += build_catalogue(processed, encoders, cache or default_cache_dir(), reporter)[1]
+            steps += build_catalogue(processed, encoders, cache_folder(cache), reporter)[1]
     finally:
         reporter.close()
     table = Table(title="features", title_justify="left")
@@ -51,7 +51,7 @@ def build(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] = 
 @app.command()
 def info(cache: Optional[Path] = CACHE):
     """The feature stores in the cache: encoder, items, vector size, file size."""
-    folder = (cache or default_cache_dir()) / "features"
+    folder = cache_folder(cache) / "features"
     table = Table(title=f"feature stores in {folder}", title_justify="left")
     for column in ("store", "encoder", "items", "dim", "MB"):
         table.add_column(column, justify="left" if column in ("store", "encoder") else "right")

@@ -63,9 +63,12 @@ def paired_comparison(first: dict[str, torch.Tensor], second: dict[str, torch.Te
     """``first`` minus ``second``, two arms' per-user test values (metric -> tensor) over the same users: per
     metric the mean difference and its standard error. Pairing removes what the arms share (easy and hard
     users), so this error is usually well below the arms' errors combined as if independent."""
-    if {len(v) for v in first.values()} != {len(v) for v in second.values()}:
+    if set(first) != set(second):
+        raise ValueError("paired comparison of arms with different metrics")
+    shapes = {v.shape for v in [*first.values(), *second.values()]}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 1:
         raise ValueError("paired comparison of arms evaluated on different users")
-    metrics = sorted(set(first) & set(second), key=_metric_order)
+    metrics = sorted(first, key=_metric_order)
     return {"users": len(first[metrics[0]]) if metrics else 0,
             "difference": {m: mean(first[m] - second[m]) for m in metrics},
             "standard_error": {m: standard_error(first[m] - second[m]) for m in metrics}}
@@ -96,7 +99,7 @@ def verdict(summary: TargetSummary) -> str:
         text = f"no negative transfer: {summary.relearn} >= {summary.scratch} on Recall@10 and NDCG@10"
     if not summary.differences:
         return text
-    within = all(abs(difference) < noise for difference, noise in summary.differences.values())
+    within = all(abs(difference) <= noise for difference, noise in summary.differences.values())
     detail = ", ".join(f"{LABELS[m]} {d:+.4f} ± {noise:.4f}" for m, (d, noise) in summary.differences.items())
     errors = "two standard errors, paired over users" if summary.paired else "two standard errors"
     return f"{text} (difference {detail} at {errors}: {'within' if within else 'beyond'} the noise)"

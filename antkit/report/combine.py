@@ -18,33 +18,63 @@ def load_runs(folders: list[Path]) -> list[dict]:
     for folder in folders:
         path = Path(folder) / "results.json"
         try:
-            runs.append(json.loads(path.read_text()))
+            run = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             raise AntkitError(f"{path}: not a readable antkit results file ({error})") from None
+        problem = _shape_problem(run)
+        if problem:
+            raise AntkitError(f"{path}: not an antkit results file ({problem})")
+        runs.append(run)
     return runs
 
 
-def _test_metrics(arm: dict, exclude_history: bool, protocol: str) -> dict[str, float]:
-    """The arm's test metrics under ``protocol`` (``masked``: history excluded), whichever the run's default."""
+def _shape_problem(run) -> str | None:
+    """What ``run`` lacks of the results an antkit run writes (None when nothing)."""
+    if not isinstance(run, dict) or not isinstance(run.get("targets"), dict) or not run["targets"]:
+        return "no 'targets' table"
+    for target, arms in run["targets"].items():
+        if not isinstance(arms, dict) or not arms:
+            return f"targets.{target} is not a table of arms"
+        for label, arm in arms.items():
+            test = arm.get("test") if isinstance(arm, dict) else None
+            if not isinstance(test, dict) or not all(isinstance(test.get(m), (int, float)) for m in HEADLINE):
+                return f"targets.{target}.{label}.test lacks {' or '.join(HEADLINE)}"
+            if not isinstance(arm.get("strategy"), str):
+                return f"targets.{target}.{label} has no strategy"
+    return None
+
+
+def _excludes_history(run: dict) -> bool:
+    return run.get("recipe", {}).get("evaluation", {}).get("exclude_history", True)
+
+
+def _test_metrics(arms: dict, label: str, exclude_history: bool, protocol: str) -> dict[str, float]:
+    """Arm ``label``'s test metrics under ``protocol`` (``masked``: history excluded), whichever the run's default."""
+    arm = arms[label]
     if (protocol == "masked") == exclude_history:
         return arm["test"]
-    return arm["test_unmasked" if exclude_history else "test_masked"]
+    key = "test_unmasked" if exclude_history else "test_masked"
+    if not isinstance(arm.get(key), dict) or not all(m in arm[key] for m in HEADLINE):
+        raise AntkitError(f"arm '{label}' has no test metrics with the history "
+                          f"{'kept' if exclude_history else 'excluded'} ({key}) in its results")
+    return arm[key]
 
 
 def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, dict]]:
     """target -> arm -> {"runs": n, "mean": {metric: v}, "std": {metric: v}, "seconds": mean seconds}."""
     grouped: dict[str, dict[str, list]] = {}
     for run in runs:
-        exclude = run["recipe"]["evaluation"]["exclude_history"]
+        exclude = _excludes_history(run)
         for target, arms in run["targets"].items():
             for label, arm in arms.items():
                 grouped.setdefault(target, {}).setdefault(label, []).append(
-                    (_test_metrics(arm, exclude, protocol), arm.get("seconds", 0.0)))
+                    (_test_metrics(arms, label, exclude, protocol), arm.get("seconds", 0.0)))
     combined = {}
     for target, arms in grouped.items():
         combined[target] = {}
         for label, entries in arms.items():
-            values = {m: [metrics[m] for metrics, _ in entries] for m in METRICS}
+            values = {m: [metrics[m] for metrics, _ in entries] for m in METRICS
+                      if all(m in metrics for metrics, _ in entries)}
             combined[target][label] = {
                 "runs": len(entries),
                 "mean": {m: statistics.fmean(v) for m, v in values.items()},
@@ -59,12 +89,12 @@ def relearn_vs_scratch(runs: list[dict], protocol: str = "masked") -> dict[str, 
     difference relearn - scratch within each run (the same users and seed), over the runs that have both arms."""
     found: dict[str, tuple[str, str, list[dict[str, float]]]] = {}  # target -> relearn, scratch, per-run values
     for run in runs:
-        exclude = run["recipe"]["evaluation"]["exclude_history"]
+        exclude = _excludes_history(run)
         for target, arms in run["targets"].items():
             relearn, scratch = first_arm(arms, "relearn"), first_arm(arms, "scratch")
             if relearn is None or scratch is None:
                 continue
-            ours, theirs = _test_metrics(arms[relearn], exclude, protocol), _test_metrics(arms[scratch], exclude, protocol)
+            ours, theirs = (_test_metrics(arms, label, exclude, protocol) for label in (relearn, scratch))
             found.setdefault(target, (relearn, scratch, []))[2].append({m: ours[m] - theirs[m] for m in HEADLINE})
     differences = {}
     for target, (relearn, scratch, values) in found.items():
@@ -81,12 +111,13 @@ def render_combined(combined: dict[str, dict[str, dict]], protocol: str, differe
     where given, relearn - scratch per run (mean ± standard deviation)."""
     lines = [f"Test metrics ({PROTOCOLS[protocol]}), mean ± standard deviation over runs; best mean in bold.", ""]
     for target, arms in combined.items():
-        best = {m: max(arms, key=lambda label: arms[label]["mean"][m]) for m in METRICS}
-        lines += [f"### {target}", "", "| arm | runs | " + " | ".join(LABELS[m] for m in METRICS) + " | seconds |",
-                  "|---|---:|" + "---:|" * (len(METRICS) + 1)]
+        metrics = [m for m in METRICS if all(m in arm["mean"] for arm in arms.values())]
+        best = {m: max(arms, key=lambda label: arms[label]["mean"][m]) for m in metrics}
+        lines += [f"### {target}", "", "| arm | runs | " + " | ".join(LABELS[m] for m in metrics) + " | seconds |",
+                  "|---|---:|" + "---:|" * (len(metrics) + 1)]
         for label, arm in arms.items():
             cells = []
-            for m in METRICS:
+            for m in metrics:
                 cell = f"{arm['mean'][m]:.4f} ± {arm['std'][m]:.4f}"
                 cells.append(f"**{cell}**" if best[m] == label else cell)
             lines.append(f"| {label} | {arm['runs']} | " + " | ".join(cells) + f" | {arm['seconds']:.0f} |")

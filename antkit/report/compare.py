@@ -24,6 +24,8 @@ def compare_arms(run: Path, first: str, second: str, target: str | None = None) 
     if target not in targets:
         raise AntkitError(f"{run}: no target '{target}' (the run has: {', '.join(targets)})")
     arms = targets[target]
+    if first == second:
+        raise AntkitError(f"compare two different arms (both are '{first}')")
     for label in (first, second):
         if label not in arms:
             raise AntkitError(f"{run}: target '{target}' has no arm '{label}' (its arms: {', '.join(arms)})")
@@ -33,13 +35,23 @@ def compare_arms(run: Path, first: str, second: str, target: str | None = None) 
         if not path.exists():
             raise AntkitError(f"{path}: missing; arms finished by an older antkit get their per-user values when "
                               "the run's command is run again")
-        values.append(load_weights(path))
+        values.append(_per_user_values(path))
     try:
         comparison = paired_comparison(*values)
     except ValueError:
         raise AntkitError(f"{run}: arms '{first}' and '{second}' were evaluated on different users") from None
     return {"target": target, "first": first, "second": second, "test": [arms[first]["test"], arms[second]["test"]],
             **comparison}
+
+
+def _per_user_values(path: Path) -> dict:
+    """The per-user test values in ``path``: metric (``recall@10``, ...) -> one value per user."""
+    values = load_weights(path)
+    if not values or not all(name.partition("@")[0] in ("recall", "ndcg") and tensor.dim() == 1
+                             for name, tensor in values.items()):
+        raise AntkitError(f"{path}: not per-user test values (expected metric -> one value per test user, e.g. "
+                          f"recall@10; it holds {', '.join(sorted(values)[:4]) or 'nothing'})")
+    return values
 
 
 def render_comparison(comparison: dict) -> list[list[str]]:
@@ -49,5 +61,5 @@ def render_comparison(comparison: dict) -> list[list[str]]:
         noise = 2 * comparison["standard_error"][metric]
         first, second = (arm.get(metric, float("nan")) for arm in comparison["test"])
         rows.append([LABELS.get(metric, metric), f"{first:.4f}", f"{second:.4f}", f"{difference:+.4f}",
-                     f"{noise:.4f}", "within" if abs(difference) < noise else "beyond"])
+                     f"{noise:.4f}", "within" if abs(difference) <= noise else "beyond"])
     return rows
