@@ -280,6 +280,23 @@ def test_store_computes_only_new_items(tmp_path):
     assert store.computed == 0
 
 
+def test_store_encodes_a_replaced_image_file_again(tmp_path):
+    """An image referenced by a local path is keyed by the path and the file's size and time: the same name
+    with another picture is encoded again; the unchanged file is reused."""
+    image = tmp_path / "item.png"
+    image.write_bytes(png((255, 0, 0)))
+    store = FeatureStore(tmp_path / "store", ColorLayout(ColorLayoutConfig(grid=1, levels=2)))
+    red, _ = store.features([[str(image)], [{"bytes": None, "path": str(image)}]])
+    store.features([[str(image)], [{"bytes": None, "path": str(image)}]])
+    assert store.computed == 0
+    image.write_bytes(png((0, 0, 255), size=(40, 40)))
+    blue, _ = store.features([[str(image)], [{"bytes": None, "path": str(image)}]])
+    assert store.computed == 2
+    assert torch.allclose(red[0, :3], torch.tensor([1.0, 0.0, 0.0]))
+    assert torch.allclose(blue[0, :3], torch.tensor([0.0, 0.0, 1.0])) and torch.equal(blue[0], blue[1])
+    assert content_key("item.png") == content_key("item.png", files=True)  # no such file here: the name alone
+
+
 def test_store_duplicates_computed_once(tmp_path):
     """The same content twice in one call is encoded once and returned for both rows."""
     encoder = CountingEncoder(HashedNgramsConfig(dim=32))

@@ -43,7 +43,7 @@ def build_catalogue(domain: Domain, encoders: dict[str, Encoder], cache_dir: Pat
         values = list(domain.content.get(column) or [None] * domain.n_items)
         context = ""
         if not encoder.per_item:  # its vectors depend on the whole catalogue
-            context = hashlib.sha256("".join(content_key(v) for v in values).encode()).hexdigest()
+            context = hashlib.sha256("".join(content_key(v, encoder.modality == "image") for v in values).encode()).hexdigest()
         store = FeatureStore(Path(cache_dir) / "features", encoder, context)
         label = f"features {domain.name}/{modality}"
         failed_before = getattr(encoder, "failed_images", 0)

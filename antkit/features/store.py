@@ -17,21 +17,36 @@ from antkit.components.base import Encoder
 from antkit.io import atomic_save
 
 
-def content_key(value) -> str:
-    """A digest of one item's raw content of one modality."""
+def content_key(value, files: bool = False) -> str:
+    """A digest of one item's raw content of one modality. With ``files`` (image references), a reference to
+    a local file also covers the file's size and modification time, so a file replaced under the same name is
+    encoded again."""
     digest = hashlib.sha1()
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], float):  # a precomputed vector
         digest.update(np.asarray(value, dtype=np.float32).tobytes())
     elif isinstance(value, (list, tuple)):
         for part in value:
-            digest.update(content_key(part).encode())
+            digest.update(content_key(part, files).encode())
     elif isinstance(value, dict):  # an image cell: {"bytes", "path"}
-        digest.update(value.get("bytes") or str(value.get("path")).encode())
+        digest.update(value.get("bytes") or content_key(value.get("path"), files).encode())
     elif isinstance(value, (bytes, bytearray)):
         digest.update(value)
     else:
         digest.update(repr(value).encode())
+        if files and isinstance(value, (str, Path)):
+            digest.update(_file_stamp(value).encode())
     return digest.hexdigest()
+
+
+def _file_stamp(reference: str | Path) -> str:
+    """Size and modification time of the local file ``reference`` names ("" for URLs and missing files)."""
+    if str(reference).startswith(("http://", "https://")):
+        return ""
+    try:
+        stat = Path(reference).stat()
+    except (OSError, ValueError):
+        return ""
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 class FeatureStore:
@@ -100,7 +115,7 @@ class FeatureStore:
     def features(self, values: list, progress: Callable[[int, int], None] | None = None):
         """Vectors (N, dim) and presence (N,) for ``values``, computing only unseen contents;
         ``progress(done, to_compute)`` is called after each chunk."""
-        keys = [content_key(v) for v in values]
+        keys = [content_key(v, files=self.encoder.modality == "image") for v in values]
         index, vectors, present = self._load()
         missing = list(dict.fromkeys(k for k in keys if k not in index))
         first = {k: i for i, k in reversed(list(enumerate(keys)))}
