@@ -106,6 +106,7 @@ BAD = [
 ]
 
 
+
 @pytest.mark.parametrize("items, inter, fragments, reason", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_bad_input_strict_and_lenient(tmp_path, items, inter, fragments, reason):
     write_domain(tmp_path, items=items, inter=inter)
@@ -128,6 +129,9 @@ def test_undecodable_line(tmp_path):
 def test_missing_pieces_are_named(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         source(tmp_path / "nowhere").load("shop")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(DataError, match="a-file is a file, not a folder"):
+        source(tmp_path / "a-file").load("shop")
     write_domain(tmp_path)
     write_domain(tmp_path, "other")
     with pytest.raises(DataError, match="no shp.inter .*domains there: other, shop"):
@@ -148,13 +152,70 @@ def test_image_vector_file_problems(tmp_path):
     (folder / "shop.image_ids.txt").write_text("A\n")
     with pytest.raises(DataError, match=r"shape \(2, 4\) does not match the 1 lines"):
         source(tmp_path).load("shop")
+    expected = r"expected a 2-D float array, one row per id in shop.image_ids.txt"
     (folder / "shop.image.npy").write_bytes(b"not numpy")
-    with pytest.raises(DataError, match="not a readable .npy array"):
+    with pytest.raises(DataError, match=rf"shop.image.npy: not a readable .npy array \({expected}\)$"):
+        source(tmp_path).load("shop")
+    (folder / "shop.image_ids.txt").write_text("A\nB\n")
+    np.save(folder / "shop.image.npy", np.array([["a", "b"], ["c", "d"]]))
+    with pytest.raises(DataError, match=rf"shop.image.npy: holds a 2-D array of <U1 \({expected}\)"):
+        source(tmp_path).load("shop")
+    np.save(folder / "shop.image.npy", np.zeros(2, dtype=np.float32))
+    with pytest.raises(DataError, match=rf"holds a 1-D array of float32 \({expected}\)"):
+        source(tmp_path).load("shop")
+    np.save(folder / "shop.image.npy", np.zeros((2, 4), dtype=np.float32))
+    (folder / "shop.image_ids.txt").write_bytes(b"A\n\xff\n")
+    with pytest.raises(DataError, match="shop.image_ids.txt, line 2: not UTF-8 text"):
         source(tmp_path).load("shop")
     np.save(folder / "shop.image.npy", np.zeros((2, 4), dtype=np.float32))
     (folder / "shop.image_ids.txt").write_text("A\nQ\n")
     with pytest.raises(DataError, match="shop.image_ids.txt, line 2: item 'Q' is not in shop.item"):
         source(tmp_path).load("shop")
+
+
+def test_repeated_image_vector(tmp_path):
+    folder = write_domain(tmp_path)
+    np.save(folder / "shop.image.npy", np.array([[1.0], [2.0], [3.0]], dtype=np.float32))
+    (folder / "shop.image_ids.txt").write_text("A\nB\nA\n")
+    with pytest.raises(DataError, match="shop.image_ids.txt, line 3: item 'A' is repeated \\(first on line 1\\)"):
+        source(tmp_path).load("shop")
+    raw = source(tmp_path, lenient=True).load("shop")
+    assert raw.items["image_vector"] == [[1.0], [2.0], None]  # the first is kept
+    assert raw.skipped == {"skipped: repeated image vector": 1}
+
+
+def test_text_fields_named_explicitly_must_exist(tmp_path):
+    write_domain(tmp_path, items=ITEMS.replace("\tbrand:token", "\tmaker:token"))
+    assert source(tmp_path).load("shop").items["text"][0] == "Red & blue pen Office , Pens"  # the default: those there
+    with pytest.raises(DataError, match=r"shop.item: the header has no titel column \(it has: item_id, title, maker,"):
+        source(tmp_path, text_fields=("titel",)).load("shop")
+    with pytest.raises(DataError, match="the header has no brand column"):
+        source(tmp_path, text_fields=("title", "categories", "brand")).load("shop")
+
+
+def test_header_problems(tmp_path):
+    folder = write_domain(tmp_path, items=ITEMS.replace("\tbrand:token", "\ttitle:token"))
+    with pytest.raises(DataError, match="shop.item, line 1: the header has the column 'title' more than once"):
+        source(tmp_path).load("shop")
+    (folder / "shop.item").write_bytes(ITEMS.replace("title", "ti\xe9tle").encode("latin-1"))
+    with pytest.raises(DataError, match="shop.item, line 1: the header is not UTF-8 text"):
+        source(tmp_path).load("shop")
+    (folder / "shop.item").write_bytes(b"\xef\xbb\xbf" + ITEMS.encode())  # a byte order mark is accepted
+    (folder / "shop.inter").write_bytes(b"\xef\xbb\xbf" + INTER.encode())
+    raw = source(tmp_path).load("shop")
+    assert raw.items["item_id"] == ["A", "B", "C"] and raw.interactions["user_id"][0] == "u1"
+
+
+@pytest.mark.parametrize("which, content, message", [
+    ("item", "", "shop.item: the file has no items"),
+    ("item", ITEMS.splitlines()[0] + "\n", "shop.item: the file has no items"),
+    ("inter", "", "shop.inter: the file has no interactions"),
+    ("inter", INTER.splitlines()[0] + "\n\n", "shop.inter: the file has no interactions"),
+], ids=["empty-item", "header-only-item", "empty-inter", "header-only-inter"])
+def test_files_without_data(tmp_path, which, content, message):
+    (write_domain(tmp_path) / f"shop.{which}").write_text(content)
+    with pytest.raises(DataError, match=message):
+        source(tmp_path, lenient=True).load("shop")
 
 
 def test_fingerprint_follows_the_files_and_settings(tmp_path):

@@ -31,15 +31,19 @@ class RecBoleConfig(ComponentConfig):
     lenient: bool = Field(False, description="skip and count bad rows instead of stopping at the first")
 
 
-def _rows(path: Path, bad: BadRows) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, {field: value}) for each data row of an atomic file; header types are dropped."""
+def _rows(path: Path, bad: BadRows, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {field: value}) for each data row of an atomic file whose header has the ``required``
+    columns; an empty file has no rows."""
     try:
         handle = path.open("rb")
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({error.strerror})") from None
     with handle:
-        header = handle.readline().decode("utf-8", errors="replace").rstrip("\r\n").split("\t")
-        names = [column.split(":", 1)[0].strip() for column in header]
+        first = handle.readline()
+        if not first:
+            return
+        names = _header(path, first)
+        _require(path, names, required)
         for number, raw in enumerate(handle, start=2):
             try:
                 line = raw.decode("utf-8").rstrip("\r\n")
@@ -55,10 +59,50 @@ def _rows(path: Path, bad: BadRows) -> Iterator[tuple[int, dict[str, str]]]:
             yield number, dict(zip(names, values))
 
 
-def _require(path: Path, row: dict[str, str], fields: tuple[str, ...]) -> None:
-    missing = [f for f in fields if f not in row]
+def _header(path: Path, line: bytes) -> list[str]:
+    """The column names of a header line, without their types; a leading BOM is dropped."""
+    try:
+        text = line.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise DataError(f"{path}, line 1: the header is not UTF-8 text") from None
+    names = [column.split(":", 1)[0].strip() for column in text.split("\t")]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(f"{path}, line 1: the header has the column {', '.join(map(repr, repeated))} more than once")
+    return names
+
+
+def _require(path: Path, names: list[str], fields: tuple[str, ...]) -> None:
+    missing = [f for f in fields if f not in names]
     if missing:
-        raise DataError(f"{path}: the header has no {', '.join(missing)} column (it has: {', '.join(row)})")
+        raise DataError(f"{path}: the header has no {', '.join(missing)} column (it has: {', '.join(names)})")
+
+
+def _require_rows(path: Path, rows: list, what: str) -> None:
+    if not rows:
+        raise DataError(f"{path}: the file has no {what} (no usable data line)")
+
+
+def _read_text(path: Path) -> str:
+    """A whole UTF-8 file (a leading BOM dropped); a byte that is not UTF-8 is an error naming its line."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = error.object[:error.start].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}: not UTF-8 text") from None
+
+
+def _read_array(path: Path, ids_path: Path) -> np.ndarray:
+    """The 2-D array of numbers in the .npy file ``path``; anything else is an error saying what is expected."""
+    expected = f"expected a 2-D float array, one row per id in {ids_path.name}"
+    try:
+        with path.open("rb") as handle:
+            array = np.lib.format.read_array(handle, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        raise DataError(f"{path}: not a readable .npy array ({expected})") from None
+    if array.ndim != 2 or array.dtype.kind not in "fiu":
+        raise DataError(f"{path}: holds a {array.ndim}-D array of {array.dtype} ({expected})")
+    return array
 
 
 class RecBoleSource(DataSource):
@@ -73,6 +117,8 @@ class RecBoleSource(DataSource):
         for folder in (root / domain, root):
             if (folder / f"{domain}.inter").is_file():
                 return folder
+        if root.is_file():
+            raise DataError(f"data source 'recbole': {root} is a file, not a folder")
         if not root.is_dir():
             raise DataError(f"data source 'recbole': folder {root} does not exist")
         available = sorted(p.stem for p in root.glob("*/*.inter") if p.parent.name == p.stem) or sorted(
@@ -103,8 +149,8 @@ class RecBoleSource(DataSource):
             raise DataError(f"data source 'recbole': {path} is missing (items need their content)")
         items: dict[str, list] = {"item_id": [], "text": [], "price": []}
         seen: set[str] = set()
-        for number, row in _rows(path, bad):
-            _require(path, row, ("item_id",))
+        named = self.config.text_fields if "text_fields" in self.config.model_fields_set else ()
+        for number, row in _rows(path, bad, ("item_id", *named)):
             item = row["item_id"].strip()
             if not item or item in seen:
                 bad.report("duplicate or empty item id", path, number, f"item id {item!r} is empty or repeated")
@@ -122,6 +168,7 @@ class RecBoleSource(DataSource):
             if column is not None:
                 items.setdefault("images", []).append(
                     [ref if "://" in ref else str(path.parent / ref) for ref in row[column].split()])
+        _require_rows(path, items["item_id"], "items")
         return items
 
     def _image_vectors(self, folder: Path, domain: str, item_ids: list[str], bad: BadRows) -> list | None:
@@ -130,21 +177,23 @@ class RecBoleSource(DataSource):
             return None
         if not (array_path.is_file() and ids_path.is_file()):
             raise DataError(f"{folder}: {array_path.name} and {ids_path.name} go together; one of them is missing")
-        try:
-            array = np.load(array_path, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise DataError(f"{array_path}: not a readable .npy array ({error})") from None
-        ids = ids_path.read_text(encoding="utf-8").split("\n")
+        array = _read_array(array_path, ids_path)
+        ids = _read_text(ids_path).split("\n")
         ids = ids[:-1] if ids and ids[-1] == "" else ids
-        if array.ndim != 2 or len(array) != len(ids):
+        if len(array) != len(ids):
             raise DataError(f"{array_path}: shape {array.shape} does not match the {len(ids)} lines of {ids_path.name}")
         rows = {item: row for row, item in enumerate(item_ids)}
         vectors: list = [None] * len(item_ids)
+        seen: dict[str, int] = {}
         for number, item in enumerate(ids, start=1):
             item = item.strip()
             if item not in rows:
                 bad.report("image vector of an unknown item", ids_path, number, f"item {item!r} is not in {domain}.item")
                 continue
+            if item in seen:
+                bad.report("repeated image vector", ids_path, number, f"item {item!r} is repeated (first on line {seen[item]})")
+                continue
+            seen[item] = number
             vector = array[number - 1].astype(np.float32)
             if not np.isfinite(vector).all():
                 bad.report("non-finite image vector", array_path, number, f"the vector of item {item!r} is not finite")
@@ -154,8 +203,7 @@ class RecBoleSource(DataSource):
 
     def _interactions(self, path: Path, known: set[str], bad: BadRows) -> dict[str, list]:
         columns: dict[str, list] = {"user_id": [], "item_id": [], "timestamp": []}
-        for number, row in _rows(path, bad):
-            _require(path, row, ("user_id", "item_id"))
+        for number, row in _rows(path, bad, ("user_id", "item_id")):
             user, item = row["user_id"].strip(), row["item_id"].strip()
             if item not in known:
                 bad.report("interaction with an unknown item", path, number, f"item {item!r} is not in the .item file")
@@ -172,4 +220,5 @@ class RecBoleSource(DataSource):
             columns["user_id"].append(user)
             columns["item_id"].append(item)
             columns["timestamp"].append(timestamp)
+        _require_rows(path, columns["user_id"], "interactions")
         return columns
