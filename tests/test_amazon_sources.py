@@ -200,6 +200,8 @@ def test_2018_missing_meta_or_folder(tmp_path):
         amazon2018(tmp_path).load("Toys")
     with pytest.raises(DataError, match="does not exist"):
         amazon2018(tmp_path / "nowhere").load("Toys")
+    with pytest.raises(DataError, match="Toys.json.gz is a file, not a folder"):
+        amazon2018(tmp_path / "Toys.json.gz").load("Toys")
 
 
 def test_fingerprint_follows_files_and_settings(folder_2018):

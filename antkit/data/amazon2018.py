@@ -28,7 +28,7 @@ from antkit.data.amazon import (
     urls,
 )
 from antkit.data.domain import RawDomain
-from antkit.data.parsing import BadRows, fingerprint_files
+from antkit.data.parsing import BadRows, data_folder, fingerprint_files
 from antkit.errors import DataError
 
 REVIEW_FILES = ("{}.json.gz", "{}.json", "{}_5.json.gz", "{}_5.json", "reviews_{}.json.gz", "reviews_{}_5.json.gz")
@@ -59,9 +59,7 @@ class Amazon2018Source(DataSource):
 
     def files(self, domain: str) -> tuple[Path, Path]:
         """The reviews file and the meta file of ``domain``."""
-        root = Path(self.config.path).expanduser()
-        if not root.is_dir():
-            raise DataError(f"data source 'amazon2018': folder {root} does not exist")
+        root = data_folder(self.config.path, "amazon2018")
         reviews, meta = first_file([root], REVIEW_FILES, domain), first_file([root], META_FILES, domain)
         if reviews is None or meta is None:
             kind, names = ("reviews", REVIEW_FILES) if reviews is None else ("meta", META_FILES)

@@ -34,7 +34,7 @@ from antkit.data.amazon import (
     urls,
 )
 from antkit.data.domain import RawDomain
-from antkit.data.parsing import BadRows, fingerprint_files
+from antkit.data.parsing import BadRows, data_folder, fingerprint_files
 from antkit.errors import DataError
 
 HUB = "hf://datasets/McAuley-Lab/Amazon-Reviews-2023"
@@ -92,9 +92,7 @@ class Amazon2023Source(DataSource):
         if self.on_hub:
             base = self.config.location.rstrip("/")
             return f"{base}/{REVIEW_FOLDER}/{domain}.jsonl", f"{base}/{META_FOLDER}/meta_{domain}.jsonl"
-        root = Path(self.config.location).expanduser()
-        if not root.is_dir():
-            raise DataError(f"data source 'amazon2023': folder {root} does not exist")
+        root = data_folder(self.config.location, "amazon2023")
         reviews = first_file([root, root / REVIEW_FOLDER], REVIEW_FILES, domain)
         meta = first_file([root, root / META_FOLDER], META_FILES, domain)
         if reviews is None or meta is None:

@@ -90,3 +90,13 @@ def fingerprint_files(source: str, domain: str, config: ComponentConfig, paths: 
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     return f"{source}:{domain}:{digest.hexdigest()}"
+
+
+def data_folder(path: str | Path, source: str) -> Path:
+    """The folder a data source reads (``~`` expanded); a missing folder or a file in its place is an error."""
+    root = Path(path).expanduser()
+    if root.is_file():
+        raise DataError(f"data source '{source}': {root} is a file, not a folder")
+    if not root.is_dir():
+        raise DataError(f"data source '{source}': folder {root} does not exist")
+    return root

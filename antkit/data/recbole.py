@@ -18,7 +18,7 @@ from pydantic import Field
 
 from antkit.components.base import ComponentConfig, DataSource
 from antkit.data.domain import RawDomain
-from antkit.data.parsing import DEFAULT_TEXT_FIELDS, BadRows, fingerprint_files, item_text, parse_price
+from antkit.data.parsing import DEFAULT_TEXT_FIELDS, BadRows, data_folder, fingerprint_files, item_text, parse_price
 from antkit.errors import DataError
 
 IMAGE_COLUMNS = ("images", "image_url", "imUrl")
@@ -113,14 +113,10 @@ class RecBoleSource(DataSource):
     Config = RecBoleConfig
 
     def folder(self, domain: str) -> Path:
-        root = Path(self.config.path).expanduser()
+        root = data_folder(self.config.path, "recbole")
         for folder in (root / domain, root):
             if (folder / f"{domain}.inter").is_file():
                 return folder
-        if root.is_file():
-            raise DataError(f"data source 'recbole': {root} is a file, not a folder")
-        if not root.is_dir():
-            raise DataError(f"data source 'recbole': folder {root} does not exist")
         available = sorted(p.stem for p in root.glob("*/*.inter") if p.parent.name == p.stem) or sorted(
             p.stem for p in root.glob("*.inter"))
         raise DataError(f"data source 'recbole': no {domain}.inter in {root} or {root / domain}; "
