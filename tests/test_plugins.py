@@ -347,3 +347,11 @@ def test_antkit_plugins_selects(site, monkeypatch):
     registry = load_registry()
     assert "fake" not in registry.plugins
     assert registry.plugins["broken"].error
+
+
+def test_antkit_plugins_naming_no_installed_plugin_is_reported(site, monkeypatch):
+    """A name in ANTKIT_PLUGINS that no installed plugin has shows as a plugin that failed to load."""
+    monkeypatch.setenv("ANTKIT_PLUGINS", "fake,fkae")
+    registry = load_registry()
+    assert "fake" in registry.plugins and not registry.plugins["fake"].error
+    assert "ANTKIT_PLUGINS names 'fkae', but no installed plugin has that name" in registry.plugins["fkae"].error

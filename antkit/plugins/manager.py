@@ -73,7 +73,12 @@ def load_registry(plugins: Iterable[object] = (), entry_point_plugins: bool | No
 
 def _load_entry_points(manager: pluggy.PluginManager, registry: Registry) -> None:
     allowed = {n.strip() for n in os.environ.get("ANTKIT_PLUGINS", "").split(",") if n.strip()}
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+    installed = entry_points(group=ENTRY_POINT_GROUP)
+    for name in sorted(allowed - {entry_point.name for entry_point in installed}):
+        problem = (f"ANTKIT_PLUGINS names '{name}', but no installed plugin has that name "
+                   f"(installed: {', '.join(sorted(e.name for e in installed)) or 'none'})")
+        registry.plugins[name] = PluginInfo(name, None, problem)
+    for entry_point in installed:
         if allowed and entry_point.name not in allowed:
             continue
         dist = entry_point.dist
