@@ -8,7 +8,9 @@ The token comes from the usual huggingface_hub sources (``HF_TOKEN``, ``hf auth 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from antkit.errors import AntkitError, CheckpointError
 from antkit.model.pretrained import model_from_checkpoint
@@ -22,27 +24,69 @@ PREFIX = "hf://"
 CHECKPOINT_FILES = ["model.safetensors", "config.json", "recipe.json", "README.md"]
 
 
+def _is_repo_id(text: str) -> bool:
+    """Whether ``text`` is a valid Hub repository id of the form ``ORG/NAME``."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return False
+    return text.count("/") == 1
+
+
+def check_repo_id(repo_id: str) -> str:
+    """``repo_id`` itself when it is ``ORG/NAME``; an AntkitError naming it otherwise."""
+    if not _is_repo_id(repo_id):
+        raise AntkitError(f"'{repo_id}': not a Hub repository id; expected ORG/NAME "
+                          "(letters, digits, '-', '_' and '.')")
+    return repo_id
+
+
 def parse_reference(reference: str) -> tuple[str, str | None]:
     """``hf://ORG/NAME@REV`` -> (``ORG/NAME``, ``REV`` or None)."""
     repo, _, revision = reference.removeprefix(PREFIX).partition("@")
-    if repo.count("/") != 1 or not all(repo.split("/")):
+    if not _is_repo_id(repo):
         raise AntkitError(f"'{reference}': a Hub reference is hf://ORG/NAME or hf://ORG/NAME@REVISION")
     return repo, revision or None
 
 
 def _hub_error(action: str, repo_id: str, error: Exception) -> AntkitError:
+    """The AntkitError for a Hub client error, saying in words what went wrong."""
+    from huggingface_hub import constants
     from huggingface_hub.errors import (
         EntryNotFoundError,
         LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
         RepositoryNotFoundError,
         RevisionNotFoundError,
     )
+    from huggingface_hub.utils import httpx
 
-    reasons = {RepositoryNotFoundError: "no such repository (or no access: check your token)",
-               RevisionNotFoundError: "no such revision", EntryNotFoundError: "a file is missing in the repository",
-               LocalEntryNotFoundError: "not in the local cache, and the Hub cannot be reached (offline?)"}
-    reason = next((text for kind, text in reasons.items() if isinstance(error, kind)), str(error))
+    unreachable = f"cannot reach the Hub at {constants.ENDPOINT}: {str(error) or type(error).__name__}"
+    reasons = [  # most specific first: LocalEntryNotFoundError is an EntryNotFoundError
+        (LocalEntryNotFoundError, "not in the local cache, and the Hub cannot be reached (offline?)"),
+        (RepositoryNotFoundError, "no such repository (or no access: check your token)"),
+        (RevisionNotFoundError, "no such revision"),
+        (EntryNotFoundError, "a file is missing in the repository"),
+        (OfflineModeIsEnabled, "offline mode is on (HF_HUB_OFFLINE), and this needs the Hub"),
+        (httpx.TransportError, f"{unreachable}; check the network or HF_ENDPOINT"),
+    ]
+    reason = next((text for kind, text in reasons if isinstance(error, kind)), str(error))
     return AntkitError(f"hub {action} {repo_id}: {reason}")
+
+
+@contextmanager
+def _hub_call(action: str, repo_id: str) -> Iterator[None]:
+    """Turn the Hub client's errors (HTTP, missing file, offline, no connection) into one AntkitError."""
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, OfflineModeIsEnabled
+    from huggingface_hub.utils import httpx
+
+    try:
+        yield
+    except (HfHubHTTPError, EntryNotFoundError, OfflineModeIsEnabled, httpx.TransportError) as error:
+        raise _hub_error(action, repo_id, error) from None
 
 
 def checkpoint_folder(path: Path) -> Path:
@@ -61,24 +105,31 @@ def push(path: str | Path, repo_id: str, *, private: bool = False, revision: str
     """Upload a checkpoint (or a run's pre-trained model, with the run's results in its card) to
     ``repo_id``; returns the commit URL. The checkpoint is read and checked first."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
 
+    check_repo_id(repo_id)
     folder = checkpoint_folder(Path(path))
     checkpoint = read_checkpoint(folder, registry or load_registry())
-    results_path = folder.parent / "results.json"
-    results = json.loads(results_path.read_text()) if folder.name == "pretrain" and results_path.exists() else None
-    card = render_model_card(checkpoint.config, repo_id, results)
+    card = render_model_card(checkpoint.config, repo_id, _run_results(folder))
     api = HfApi(token=token)
-    try:
+    with _hub_call("push to", repo_id):
         api.create_repo(repo_id, private=private, exist_ok=True)
         if revision and revision != "main":
             api.create_branch(repo_id, branch=revision, exist_ok=True)
         operations = _operations(folder, card)
         commit = api.create_commit(repo_id, operations, commit_message=f"antkit {checkpoint.config['antkit_version']} "
                                    "checkpoint", revision=revision)
-    except HfHubHTTPError as error:
-        raise _hub_error("push to", repo_id, error) from None
     return commit.commit_url
+
+
+def _run_results(folder: Path) -> dict | None:
+    """The results of the run a pre-training folder belongs to (``RUN/results.json``), if any."""
+    path = folder.parent / "results.json"
+    if folder.name != "pretrain" or not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise AntkitError(f"{path}: not readable JSON ({error})") from None
 
 
 def _operations(folder: Path, card: str) -> list:
@@ -93,13 +144,10 @@ def pull(repo_id: str, revision: str | None = None, local_dir: str | Path | None
          token: str | None = None) -> Path:
     """Download a checkpoint (the Hub cache is used, and works offline once filled); returns its folder."""
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    try:
+    with _hub_call("pull", check_repo_id(repo_id)):
         folder = snapshot_download(repo_id, revision=revision, local_dir=local_dir, token=token,
                                    allow_patterns=CHECKPOINT_FILES)
-    except (HfHubHTTPError, LocalEntryNotFoundError) as error:
-        raise _hub_error("pull", repo_id, error) from None
     return Path(folder)
 
 
@@ -124,13 +172,10 @@ def resolve_all(reference: str | Path) -> list[Path]:
 def info(repo_id: str, revision: str | None = None, token: str | None = None) -> dict:
     """What a Hub checkpoint holds, from its config.json: commit, files, components, encoders, sizes."""
     from huggingface_hub import HfApi, hf_hub_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    try:
+    with _hub_call("info", check_repo_id(repo_id)):
         details = HfApi(token=token).model_info(repo_id, revision=revision)
         config = json.loads(Path(hf_hub_download(repo_id, "config.json", revision=details.sha, token=token)).read_text())
-    except (HfHubHTTPError, LocalEntryNotFoundError) as error:
-        raise _hub_error("info", repo_id, error) from None
     return {"repo_id": repo_id, "revision": revision or "main", "commit": details.sha,
             "files": sorted(s.rfilename for s in details.siblings or []), "config": config}
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import sys
 from pathlib import Path
 
 import pytest
-from hub_server import set_hub_offline
+from hub_server import point_client_at, set_hub_offline
 
 import antkit
 from antkit import hub
@@ -96,8 +97,61 @@ def test_hub_errors_are_one_clear_message(local_hub, tmp_path, monkeypatch, caps
     assert code == 1 and "Traceback" not in text and "no such repository" in text
     with pytest.raises(AntkitError, match="hf://ORG/NAME"):
         hub.resolve("hf://just-a-name")
+    with pytest.raises(AntkitError, match="'a/b/c': not a Hub repository id"):
+        antkit.pull("a/b/c")
     with pytest.raises(CheckpointError, match="neither a checkpoint"):
         antkit.push(tmp_path, REPO)
+
+
+@pytest.fixture
+def unreachable_hub(tmp_path, monkeypatch) -> str:
+    """The client pointed at a loopback port nobody listens on (a real connection failure); its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    point_client_at(monkeypatch, url, tmp_path / "hf-home")
+    return url
+
+
+@pytest.mark.parametrize("command", [["pull", "a/b/c"], ["info", "a/b/c"], ["push", ".", "a/b/c"],
+                                     ["info", "a--b/c"]])
+def test_a_bad_repo_id_is_named(local_hub, monkeypatch, capsys, command):
+    code, text = cli(monkeypatch, capsys, "hub", *command)
+    assert code == 1 and "Traceback" not in text
+    assert f"'{command[-1]}': not a Hub repository id; expected ORG/NAME" in text
+
+
+def test_no_connection_names_the_endpoint(unreachable_hub, local_run, monkeypatch, capsys):
+    out, _ = local_run
+    for command in (["info", "nobody/nothing"], ["push", str(out), "me/x"]):
+        code, text = cli(monkeypatch, capsys, "hub", *command)
+        assert code == 1 and "Traceback" not in text
+        assert f"cannot reach the Hub at {unreachable_hub}: " in text and "check the network or HF_ENDPOINT" in text
+    code, text = cli(monkeypatch, capsys, "hub", "pull", "nobody/nothing")
+    assert code == 1 and "hub pull nobody/nothing: not in the local cache" in text
+
+
+def test_offline_mode_is_named(local_hub, local_run, monkeypatch, capsys):
+    set_hub_offline(monkeypatch)
+    for command, action in ((["info", "nobody/nothing"], "info"), (["push", str(local_run[0]), "me/x"], "push to")):
+        code, text = cli(monkeypatch, capsys, "hub", *command)
+        assert code == 1 and "Traceback" not in text
+        assert f"hub {action} {command[-1]}: offline mode is on (HF_HUB_OFFLINE)" in text
+
+
+def test_pull_offline_without_a_cached_copy_says_so(local_hub, monkeypatch, capsys):
+    set_hub_offline(monkeypatch)
+    code, text = cli(monkeypatch, capsys, "hub", "pull", "nobody/nothing")
+    assert code == 1 and "hub pull nobody/nothing: not in the local cache, and the Hub cannot be reached" in text
+
+
+def test_corrupt_run_results_are_named(local_hub, local_run, tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(local_run[0] / "pretrain", run / "pretrain")
+    (run / "results.json").write_text("{not json")
+    code, text = cli(monkeypatch, capsys, "hub", "push", str(run), REPO)
+    assert code == 1 and "Traceback" not in text and f"{run / 'results.json'}: not readable JSON" in text
+    assert local_hub.app.repos == {}
 
 
 def test_pulled_checkpoint_that_does_not_fit_fails_before_training(local_hub, local_run, tmp_path):
