@@ -70,6 +70,28 @@ CASES = [
      ["line 23", "device", "'gpu0'", "a torch device name"], ["Value error"], None),
     ("arm-modality-unknown", broken("{name: finetune}}", "{name: finetune}, modalities: [txt]}"),
      ["line 25", "arms.1.modalities.0", "'txt'"], [], None),
+    # YAML that composes but cannot be turned into values: an error at its line, not a traceback.
+    ("unknown-tag", broken("  dim: 32\n", "  dim: !custom 32\n"), ["line 7", "model.dim", "'!custom 32'"], [], None),
+    ("bad-binary", broken("seed: 0,", "seed: !!binary abc,"), ["line 3", "data.source.seed", "base64"], [], None),
+    ("impossible-date", broken("targets: [office]", "targets: [2001-13-45]"),
+     ["line 5", "data.targets.0", "'2001-13-45'", "month must be in 1..12"], [], None),
+    ("list-as-key", broken("  dim: 32\n", "  ? [a, b]\n  : 32\n"), ["line 7", "model", "a key must be a name"], [], None),
+    ("set-tag", broken("targets: [office]", "targets: !!set {office}"), ["line 5", "data.targets", "'!!set'"], [], None),
+    ("recursive-anchor", broken("targets: [office]", "targets: &t [*t]"),
+     ["line 5", "data.targets.0", "contains itself"], [], None),
+    ("nested-too-deeply", broken("targets: [office]", "targets: " + "[" * 5000 + "]" * 5000),
+     ["nested too deeply"], [], None),
+    # Values that validate as types but mean nothing: cut-offs below 1, and lists that repeat an entry.
+    ("zero-k", broken("arms:\n", "evaluation: {ks: [10, 50, 0]}\narms:\n"),
+     ["line 23", "evaluation.ks.2", "greater than or equal to 1", "(got 0)"], [], None),
+    ("duplicate-k", broken("arms:\n", "evaluation: {ks: [10, 50, 10]}\narms:\n"),
+     ["line 23", "evaluation.ks", "10 is given twice"], ["Value error"], None),
+    ("duplicate-auxiliary", broken("[kitchen, garden]", "[kitchen, kitchen]"),
+     ["line 4", "data.auxiliary", "'kitchen' is given twice"], [], None),
+    ("duplicate-target", broken("targets: [office]", "targets: [office, office]"),
+     ["line 5", "data.targets", "'office' is given twice"], [], None),
+    ("duplicate-arm-modality", broken("{name: finetune}}", "{name: finetune}, modalities: [text, text]}"),
+     ["line 25", "arms.1.modalities", "'text' is given twice"], [], None),
 ]
 
 
@@ -177,6 +199,7 @@ def test_bad_override_unknown_field(registry, tiny_recipe_path):
     ("arms.9.label=x", "no item 9"),
     ("model.dim.x=3", "model.dim is a value, not a section"),
     ("adapt.epochs=[1", "not valid YAML"),
+    ("adapt.epochs=2001-13-45", "month must be in 1..12"),
 ])
 def test_malformed_override(registry, tiny_recipe_path, override, fragment):
     """An override that cannot be applied is a RecipeError naming it."""
@@ -204,6 +227,25 @@ def test_file_error_not_blamed_on_unrelated_override(tmp_path, registry, edit, o
     for line in lines:
         assert not line.startswith(f"--set {override}"), line
         assert str(path) in line, line
+
+
+@pytest.mark.parametrize("overrides, blamed, fragment", [
+    (["model.dim=3"], "model.dim=3", "model.backbone: model dim 3 is not divisible by heads 2"),
+    (["arms.0.label=finetune"], "arms.0.label=finetune", "arms.1.label: arm label 'finetune' is used twice"),
+    (["evaluation.ks=[10, 50, -3]"], "evaluation.ks=[10, 50, -3]", "evaluation.ks.2: input should be greater"),
+    (["model.backbone={name: sasrec, layers: 2}", "model.backbone.layers=0"], "model.backbone.layers=0",
+     "model.backbone.layers"),
+    (["model.backbone.layers=0", "model.backbone={name: sasrec, layers: 0}"],
+     "model.backbone={name: sasrec, layers: 0}", "model.backbone.layers"),
+], ids=["cross-check-with-file-value", "cross-check-on-other-arm", "list-item", "later-inner", "later-outer"])
+def test_override_blamed_for_problem_it_causes(registry, tiny_recipe_path, overrides, blamed, fragment):
+    """A problem in a field an override wrote, or in a check that reads one, names the override still in effect."""
+    with pytest.raises(RecipeError) as caught:
+        load_recipe(tiny_recipe_path, registry, overrides)
+    message = str(caught.value)
+    assert message.startswith(f"--set {blamed}: "), message
+    assert fragment in message, message
+    assert str(tiny_recipe_path) not in message
 
 
 def test_arm_labels_sharing_a_folder_are_refused(registry, tiny_recipe_path):

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
 from antkit.plugins.registry import Registry
 from antkit.recipe.yaml_source import Location
 
-Problem = tuple[Location, str]
+
+class Problem(NamedTuple):
+    """What is wrong at ``location`` (the field to change); ``involves``: the other fields the check read."""
+
+    location: Location
+    message: str
+    involves: tuple[Location, ...] = ()
 
 
 def arm_folder(label: str) -> str:
@@ -23,35 +30,42 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
     labels = [arm.label for arm in recipe.arms]
     folders = [arm_folder(label) for label in labels]
     for index, label in enumerate(labels):
-        if label in labels[:index]:
-            problems.append((("arms", index, "label"), f"arm label '{label}' is used twice; labels must be unique"))
-        elif folders[index] in folders[:index]:
-            other = labels[folders.index(folders[index])]
-            problems.append((("arms", index, "label"), f"arm labels '{other}' and '{label}' would share the output "
-                             f"folder '{folders[index]}'; make them differ in letters or digits"))
+        same_label, same_folder = labels.index(label), folders.index(folders[index])
+        if same_label < index:
+            problems.append(Problem(("arms", index, "label"), f"arm label '{label}' is used twice; labels must be "
+                                    "unique", (("arms", same_label, "label"),)))
+        elif same_folder < index:
+            problems.append(Problem(("arms", index, "label"), f"arm labels '{labels[same_folder]}' and '{label}' "
+                                    f"would share the output folder '{folders[index]}'; make them differ in letters "
+                                    "or digits", (("arms", same_folder, "label"),)))
     for index, arm in enumerate(recipe.arms):
         uses_pretrained = registry.get("strategy", arm.strategy.name).uses_pretrained
+        strategy = (("arms", index, "strategy"),)
         if uses_pretrained and arm.items == "ids":
-            problems.append((("arms", index, "items"), f"strategy '{arm.strategy.name}' transfers the content item "
-                             "side, so items must be 'content' or 'content+ids', not 'ids'"))
+            problems.append(Problem(("arms", index, "items"), f"strategy '{arm.strategy.name}' transfers the "
+                                    "content item side, so items must be 'content' or 'content+ids', not 'ids'",
+                                    strategy))
         if uses_pretrained and not recipe.data.auxiliary:
-            problems.append((("data", "auxiliary"), f"arm '{arm.label}' ({arm.strategy.name}) needs pre-training, "
-                             "so give at least one auxiliary domain"))
+            problems.append(Problem(("data", "auxiliary"), f"arm '{arm.label}' ({arm.strategy.name}) needs "
+                                    "pre-training, so give at least one auxiliary domain", strategy))
     configured = recipe.model.modalities.configured()
     for index, arm in enumerate(recipe.arms):
         for modality in dict.fromkeys(arm.modalities or []):
             if modality not in configured:
-                problems.append((("arms", index, "modalities"), f"'{modality}' is not one of the model's modalities "
-                                 f"({', '.join(configured)}); configure it under model.modalities"))
+                problems.append(Problem(("arms", index, "modalities"), f"'{modality}' is not one of the model's "
+                                        f"modalities ({', '.join(configured)}); configure it under model.modalities",
+                                        (("model", "modalities"),)))
         if arm.modalities and arm.items == "ids":
-            problems.append((("arms", index, "modalities"), "an ID-only arm ('items: ids') uses no modalities"))
+            problems.append(Problem(("arms", index, "modalities"), "an ID-only arm ('items: ids') uses no "
+                                    "modalities", (("arms", index, "items"),)))
     for domain in sorted(set(recipe.data.auxiliary) & set(recipe.data.targets)):
-        problems.append((("data", "targets"), f"'{domain}' is also an auxiliary domain; a target must be unseen"))
+        problems.append(Problem(("data", "targets"), f"'{domain}' is also an auxiliary domain; a target must be "
+                                "unseen", (("data", "auxiliary"),)))
     for k in (10, 50):
         if k not in recipe.evaluation.ks:
-            problems.append((("evaluation", "ks"), f"must include {k} (the report's Recall@{k} and NDCG@{k})"))
+            problems.append(Problem(("evaluation", "ks"), f"must include {k} (the report's Recall@{k} and NDCG@{k})"))
     try:
         registry.build("backbone", recipe.model.backbone, recipe.model.dim, recipe.model.max_length)
     except (ValueError, TypeError) as error:
-        problems.append((("model", "backbone"), str(error)))
+        problems.append(Problem(("model", "backbone"), str(error), (("model", "dim"), ("model", "max_length"))))
     return list(dict.fromkeys(problems))

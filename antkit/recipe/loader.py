@@ -1,7 +1,7 @@
 """Reading a recipe file, applying ``--set`` overrides, and explaining what is wrong with it.
 
 Every problem becomes one line: ``FILE, line N: dotted.field: what is wrong (what was expected)``, or
-``--set FIELD=VALUE: ...`` when an override caused it.
+``--set FIELD=VALUE: ...`` when an override wrote one of the fields involved.
 """
 
 from __future__ import annotations
@@ -31,8 +31,18 @@ def load_recipe(path: str | Path, registry: Registry, overrides: list[str] = ())
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a mapping of sections (data, model, arms, ...)")
-    overridden = {apply_override(data, override): override for override in overrides}
+    overridden = _apply_overrides(data, overrides)
     return validate_recipe(data, registry, source=str(path), lines=lines, overridden=overridden)
+
+
+def _apply_overrides(data: dict, overrides: list[str]) -> dict[Location, str]:
+    """Apply ``overrides`` in order; the ones still in effect (not rewritten by a later one), by location."""
+    overridden: dict[Location, str] = {}
+    for override in overrides:
+        location = apply_override(data, override)
+        overridden = {at: given for at, given in overridden.items() if at[: len(location)] != location}
+        overridden[location] = override
+    return overridden
 
 
 def validate_recipe(data: Any, registry: Registry, source: str = "<recipe>", lines=None, overridden=None) -> BaseModel:
@@ -43,7 +53,7 @@ def validate_recipe(data: Any, registry: Registry, source: str = "<recipe>", lin
     except ValidationError as error:
         problems = _problems(error.errors(), data, registry)
     if problems:
-        report = [_format(location, message, source, lines or {}, overridden or {}) for location, message in problems]
+        report = [_format(problem, source, lines or {}, overridden or {}) for problem in problems]
         raise RecipeError("\n".join(dict.fromkeys(report)))
     return recipe
 
@@ -55,8 +65,9 @@ def apply_override(data: dict, override: str) -> Location:
         raise RecipeError(f"--set {override}: expected FIELD=VALUE, e.g. --set adapt.epochs=5")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        raise RecipeError(f"--set {override}: the value is not valid YAML") from None
+    except (yaml.YAMLError, ValueError) as error:
+        problem = getattr(error, "problem", None) or str(error)
+        raise RecipeError(f"--set {override}: the value is not valid YAML: {problem}") from None
     parts: list[Any] = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
     node = data
     for depth, part in enumerate(parts):
@@ -82,8 +93,8 @@ def apply_override(data: dict, override: str) -> Location:
 def _problems(errors: list[dict], data, registry: Registry) -> list[Problem]:
     problems = [_problem(error, data, registry) for error in errors]
     # a misspelled field shows up twice (unknown + required): keep only the unknown one, which names both
-    misspelled = {loc[:-1] + (hint,) for loc, message in problems if (hint := _hint_of(message))}
-    return [(loc, msg) for loc, msg in problems if not (msg == "field required" and loc in misspelled)]
+    misspelled = {p.location[:-1] + (hint,) for p in problems if (hint := _hint_of(p.message))}
+    return [p for p in problems if not (p.message == "field required" and p.location in misspelled)]
 
 
 def _hint_of(message: str) -> str | None:
@@ -96,19 +107,19 @@ def _problem(error: dict, data, registry: Registry) -> Problem:
     kind = error["type"]
     component = _component_field(location)
     if kind == "missing":
-        return location + (error["loc"][-1],), "field required"
+        return Problem(location + (error["loc"][-1],), "field required")
     if component and kind in ("union_tag_invalid", "literal_error") and (
         kind == "union_tag_invalid" or error["loc"][-1] == "name"
     ):
         return _unknown_component(data, location, component, registry)
     if kind == "union_tag_not_found":
-        return location, f"missing 'name': which {COMPONENT_FIELDS.get(component, 'component')} to use"
+        return Problem(location, f"missing 'name': which {COMPONENT_FIELDS.get(component, 'component')} to use")
     if kind == "extra_forbidden":
-        return location, "unknown field" + _did_you_mean(recipe_model(registry), data, location)
+        return Problem(location, "unknown field" + _did_you_mean(recipe_model(registry), data, location))
     message = str(error.get("ctx", {}).get("error")) if kind == "value_error" else error["msg"]
     if "input" in error and not isinstance(error["input"], (dict, list)):
         message += f" (got {error['input']!r})"
-    return location, message[0].lower() + message[1:]
+    return Problem(location, message[0].lower() + message[1:])
 
 
 def _unknown_component(data, location: Location, field: str, registry: Registry) -> Problem:
@@ -123,22 +134,28 @@ def _unknown_component(data, location: Location, field: str, registry: Registry)
         other = registry.components["encoder"].get(name)
         choices = sorted(n for n, r in registry.components["encoder"].items() if r.cls.modality == modality)
         if other is not None:
-            return location + ("name",), (f"'{name}' is a {other.cls.modality} encoder; {modality} encoders: "
-                                          f"{', '.join(choices)}")
+            return Problem(location + ("name",), f"'{name}' is a {other.cls.modality} encoder; {modality} "
+                                                 f"encoders: {', '.join(choices)}")
         message = registry.unknown_message("encoder", name).replace(
             ", ".join(registry.names("encoder")), ", ".join(choices)
         )
-        return location + ("name",), message
-    return location + ("name",), registry.unknown_message(kind, name)
+        return Problem(location + ("name",), message)
+    return Problem(location + ("name",), registry.unknown_message(kind, name))
 
 
-def _format(location: Location, message: str, source: str, lines, overridden) -> str:
-    field = ".".join(map(str, location)) or "recipe"
-    for written, override in overridden.items():
-        if location[: len(written)] == written:
-            return f"--set {override}: {field}: {message}"
-    line = line_of(lines, location)
-    return f"{source}{f', line {line}' if line else ''}: {field}: {message}"
+def _format(problem: Problem, source: str, lines, overridden) -> str:
+    field = ".".join(map(str, problem.location)) or "recipe"
+    return f"{_origin(problem, source, lines, overridden)}: {field}: {problem.message}"
+
+
+def _origin(problem: Problem, source: str, lines, overridden) -> str:
+    """The last override that wrote a field of ``problem`` (or inside one, or around one), else the file's line."""
+    fields = (problem.location, *problem.involves)
+    for written, override in reversed(overridden.items()):
+        if any(written[: len(field)] == field or field[: len(written)] == written for field in fields):
+            return f"--set {override}"
+    line = line_of(lines, problem.location)
+    return f"{source}, line {line}" if line else source
 
 
 def _written_location(data: Any, location: tuple) -> Location:

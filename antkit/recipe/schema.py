@@ -7,15 +7,26 @@ so a plugin's component validates exactly like a built-in.
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from antkit.plugins.registry import Registry
 from antkit.training.distributed import DeviceSetting
 
 MODALITIES = ("text", "image", "price")
 METRICS = ("recall@10", "ndcg@10", "recall@50", "ndcg@50")
+
+
+def _unique(values):
+    """``values``, refused if an entry is given twice."""
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            raise ValueError(f"{value!r} is given twice; list each once")
+    return values
+
+
+Unique = AfterValidator(_unique)
 
 
 class Strict(BaseModel):
@@ -40,7 +51,9 @@ class PretrainRecipe(TrainingRecipe):
 
 
 class EvaluationRecipe(Strict):
-    ks: tuple[int, ...] = Field((10, 50), description="cut-offs of Recall@K and NDCG@K")
+    ks: Annotated[tuple[Annotated[int, Field(ge=1)], ...], Unique] = Field(
+        (10, 50), description="cut-offs of Recall@K and NDCG@K"
+    )
     exclude_history: bool = Field(True, description="never rank the items of the user's input window")
     select_by: Literal["recall@10", "ndcg@10", "recall@50", "ndcg@50"] = Field(
         "ndcg@10", description="validation metric for early stopping and model selection"
@@ -92,8 +105,8 @@ def _component_models(registry: Registry):
 
     class DataRecipe(Strict):
         source: registry.config_type("data_source")  # type: ignore[valid-type]
-        auxiliary: list[str] = Field(default_factory=list, description="domains to pre-train on")
-        targets: list[str] = Field(min_length=1, description="domains to adapt to and evaluate on")
+        auxiliary: Annotated[list[str], Unique] = Field(default_factory=list, description="domains to pre-train on")
+        targets: Annotated[list[str], Unique] = Field(min_length=1, description="domains to adapt to and evaluate on")
         min_interactions: int = Field(5, ge=1, description="k of the iterative k-core filter")
 
     class ArmRecipe(Strict):
@@ -105,7 +118,7 @@ def _component_models(registry: Registry):
             "content",
             description="content: inductive (features only); ids: ID-only SASRec; content+ids: transductive",
         )
-        modalities: Optional[list[Literal["text", "image", "price"]]] = Field(
+        modalities: Optional[Annotated[list[Literal["text", "image", "price"]], Unique]] = Field(
             None, min_length=1,
             description="use only these of the model's modalities (e.g. [text]: a UniSRec-style arm); "
                         "pre-training then uses them too; default: all",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -11,29 +11,60 @@ from antkit.errors import RecipeError
 
 Location = tuple  # path of keys / list indices into the document
 
+PLAIN_TAGS = (yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG)
 
-def _to_python(node: yaml.Node, path: Location, lines: dict[Location, int], source: str) -> Any:
-    if isinstance(node, yaml.MappingNode):
+
+class _Reader:
+    """Python values from composed YAML nodes, noting the line of each key and list item in ``lines``."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.lines: dict[Location, int] = {}
+        self.open: list[yaml.Node] = []  # the lists and mappings being read, to catch one that contains itself
+
+    def value(self, node: yaml.Node, path: Location) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        if node.tag not in PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.fail(node, path, f"a recipe has plain lists and mappings, not '{tag}'")
+        if node in self.open:
+            self.fail(node, path, "this value contains itself (a recursive anchor)")
+        self.open.append(node)
+        result = self.mapping(node, path) if isinstance(node, yaml.MappingNode) else self.sequence(node, path)
+        self.open.pop()
+        return result
+
+    def mapping(self, node: yaml.MappingNode, path: Location) -> dict:
         result = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, path, "a key must be a name, not a list or mapping")
+            key = self.scalar(key_node, path)
             if key in result:
-                field = ".".join(map(str, path + (key,)))
-                raise RecipeError(f"{source}, line {key_node.start_mark.line + 1}: {field}: given twice")
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            result[key] = _to_python(value_node, path + (key,), lines, source)
+                self.fail(key_node, path + (key,), "given twice")
+            self.lines[path + (key,)] = key_node.start_mark.line + 1
+            result[key] = self.value(value_node, path + (key,))
         return result
-    if isinstance(node, yaml.SequenceNode):
+
+    def sequence(self, node: yaml.SequenceNode, path: Location) -> list:
         items = []
         for index, item in enumerate(node.value):
-            lines[path + (index,)] = item.start_mark.line + 1
-            items.append(_to_python(item, path + (index,), lines, source))
+            self.lines[path + (index,)] = item.start_mark.line + 1
+            items.append(self.value(item, path + (index,)))
         return items
-    return _scalar(node)
 
+    def scalar(self, node: yaml.ScalarNode, path: Location) -> Any:
+        try:
+            return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError) as error:
+            written = node.start_mark.buffer[node.start_mark.index:node.end_mark.index]
+            problem = getattr(error, "problem", None) or str(error)
+            self.fail(node, path, f"cannot read {written!r}: {problem} (quote it to use it as text)")
 
-def _scalar(node: yaml.Node) -> Any:
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    def fail(self, node: yaml.Node, path: Location, problem: str) -> NoReturn:
+        field = ".".join(map(str, path)) or "recipe"
+        raise RecipeError(f"{self.source}, line {node.start_mark.line + 1}: {field}: {problem}")
 
 
 def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
@@ -46,15 +77,17 @@ def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
         raise RecipeError(f"{path}: cannot read: {error}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise RecipeError(f"{path}: cannot read: lists or mappings nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise RecipeError(f"{path}{where}: not valid YAML: {problem}") from None
-    lines: dict[Location, int] = {}
     if node is None:
-        return {}, lines
-    return _to_python(node, (), lines, str(path)), lines
+        return {}, {}
+    reader = _Reader(str(path))
+    return reader.value(node, ()), reader.lines
 
 
 def line_of(lines: dict[Location, int], location: Location) -> int | None:
