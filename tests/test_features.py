@@ -25,6 +25,7 @@ from antkit.components.encoders.text import (
     SentenceTransformerConfig,
     SentenceTransformerText,
 )
+from antkit.features.catalogue import FeatureStep, feature_line
 from antkit.features.store import FeatureStore, content_key, stored_features
 
 
@@ -201,6 +202,9 @@ def test_color_layout_bad_images(tmp_path):
     ])
     assert present.tolist() == [False, False, True, False, False]
     assert encoder.failed_images == 3
+    assert encoder.failed_examples == ["<20 bytes>", str(tmp_path / "missing.png"), "<40 bytes>"]  # to name them
+    step = FeatureStep("shop", "image", "color_layout", 5, 5, 1, 3, 0.5, tuple(encoder.failed_examples[1:2]))
+    assert feature_line(step).endswith(f"3 images could not be opened (e.g. {tmp_path / 'missing.png'})")
     assert torch.count_nonzero(features[[0, 1, 3, 4]]) == 0
     assert torch.allclose(features[2, :3], torch.tensor([0.0, 1.0, 0.0]))
 

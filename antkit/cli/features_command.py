@@ -44,6 +44,10 @@ def build(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] = 
                       f"{s.failed_images:,}", f"{s.seconds:.1f}", rate)
     console = stdout_console()
     console.print(table)
+    for s in steps:
+        if s.failed_examples:
+            console.print(f"{s.domain}/{s.modality}: images that could not be opened, e.g. {', '.join(s.failed_examples)}",
+                          highlight=False, markup=False)
     console.print(f"{sum(s.computed for s in steps):,} items encoded, "
                   f"{sum(s.items - s.computed for s in steps):,} reused, in {time.perf_counter() - started:.1f} s")
 

@@ -30,6 +30,7 @@ class FeatureStep:
     present: int  # items that have the modality
     failed_images: int  # images that could not be opened (image encoders)
     seconds: float
+    failed_examples: tuple[str, ...] = ()  # some of those images' references
 
 
 def build_catalogue(domain: Domain, encoders: dict[str, Encoder], cache_dir: Path,
@@ -46,11 +47,12 @@ def build_catalogue(domain: Domain, encoders: dict[str, Encoder], cache_dir: Pat
             context = hashlib.sha256("".join(content_key(v, encoder.modality == "image") for v in values).encode()).hexdigest()
         store = FeatureStore(Path(cache_dir) / "features", encoder, context)
         label = f"features {domain.name}/{modality}"
-        failed_before = getattr(encoder, "failed_images", 0)
+        failed_before, examples_before = getattr(encoder, "failed_images", 0), len(getattr(encoder, "failed_examples", []))
         started = time.perf_counter()
         vectors, has = store.features(values, lambda done, total: reporter.items_done(label, done, total))
         steps.append(FeatureStep(domain.name, modality, encoder.name, len(values), store.computed, int(has.sum()),
-                                 getattr(encoder, "failed_images", 0) - failed_before, time.perf_counter() - started))
+                                 getattr(encoder, "failed_images", 0) - failed_before, time.perf_counter() - started,
+                                 tuple(getattr(encoder, "failed_examples", [])[examples_before:])))
         features[modality] = torch.cat([vectors.new_zeros(1, vectors.shape[1]), vectors])
         present[modality] = torch.cat([torch.zeros(1, dtype=torch.bool), has])
     return Catalogue(features, present), steps
@@ -63,4 +65,6 @@ def feature_line(step: FeatureStep) -> str:
             f"computed in {step.seconds:.1f} s ({rate:,.0f} items/s), {step.present:,} have {step.modality}")
     if step.failed_images:
         line += f", {step.failed_images:,} images could not be opened"
+        if step.failed_examples:
+            line += f" (e.g. {', '.join(step.failed_examples)})"
     return line

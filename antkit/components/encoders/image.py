@@ -27,6 +27,18 @@ class ImageModelConfig(ComponentConfig):
     normalize: bool = Field(True, description="L2-normalise each image's vector (before averaging over images)")
 
 
+FAILED_EXAMPLES = 3  # references of images that could not be opened, kept to name in the summary
+
+
+def describe_reference(reference) -> str:
+    """A short name for an image reference: its path or URL, or the size of its bytes."""
+    if isinstance(reference, dict):
+        reference = reference.get("path") or reference.get("bytes")
+    if isinstance(reference, (bytes, bytearray)):
+        return f"<{len(reference):,} bytes>"
+    return str(reference)
+
+
 class ImageEncoder(Encoder):
     """An encoder of item images: each item's vector is the mean over its images that load.
 
@@ -41,6 +53,7 @@ class ImageEncoder(Encoder):
     def __init__(self, config: ComponentConfig):
         super().__init__(config)
         self.failed_images = 0  # running total over all calls
+        self.failed_examples: list[str] = []  # the first few references that failed, to show the user
 
     @property
     def batch_size(self) -> int:
@@ -63,6 +76,8 @@ class ImageEncoder(Encoder):
                 image = open_image(reference)
                 if image is None:
                     self.failed_images += 1
+                    if len(self.failed_examples) < FAILED_EXAMPLES:
+                        self.failed_examples.append(describe_reference(reference))
                     continue
                 pending.append((row, image.convert("RGB")))
                 if len(pending) == self.batch_size:
