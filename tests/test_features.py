@@ -301,6 +301,17 @@ def test_store_encodes_a_replaced_image_file_again(tmp_path):
     assert content_key("item.png") == content_key("item.png", files=True)  # no such file here: the name alone
 
 
+def test_store_gives_a_whole_catalogue_encoder_every_value_at_once(tmp_path):
+    """quantile_price buckets each price among all the domain's prices (repeats included), so the store passes
+    it every value in one call: its vectors equal a direct call's, however small the store's chunks."""
+    prices = [1.0] * 6 + [2.0, 3.0, None, 4.0]
+    encoder = QuantilePrice(QuantileConfig(buckets=4))
+    direct, direct_present = encoder.encode(prices)
+    stored, stored_present = FeatureStore(tmp_path, encoder, chunk=2).features(prices)
+    assert torch.equal(stored, direct) and torch.equal(stored_present, direct_present)
+    assert stored[:6].argmax(1).tolist() == [2] * 6 and stored[8].abs().sum() == 0
+
+
 def test_store_duplicates_computed_once(tmp_path):
     """The same content twice in one call is encoded once and returned for both rows."""
     encoder = CountingEncoder(HashedNgramsConfig(dim=32))

@@ -11,6 +11,7 @@ from antkit.errors import DataError
 @pytest.mark.parametrize("raw, price", [
     ("$5.99", 5.99), ("$1,299", 1299.0), ("$5.99 - $12.00", 8.995), ("USD 12", 12.0), ("12.5", 12.5),
     (".99", 0.99), (7, 7.0), (3.25, 3.25), ("", None), ("   ", None), (None, None),
+    ("$5.99 \u2013 $12.00", 8.995), ("\u20ac5,99", 5.99), ("1.299,00", 1299.0), ("$1,299.99", 1299.99),
 ])
 def test_parse_price(raw, price):
     assert parse_price(raw) == pytest.approx(price) if price is not None else parse_price(raw) is None
@@ -27,6 +28,13 @@ def test_clean_text_unescapes_strips_tags_and_joins_category_paths():
     assert clean_text("Tom &amp; Jerry <b>mug</b>\n  big") == "Tom & Jerry mug big"
     assert clean_text([["Office", "Pens"], ["Gifts"]]) == "Office, Pens, Gifts"
     assert clean_text(None) == ""
+
+
+def test_clean_text_keeps_comparisons_that_are_not_tags():
+    """Escaped angle brackets and a "<" before a digit are text; only tags are removed."""
+    assert clean_text("Size 5 &lt; 10 mm and 20 &gt; 3 widgets") == "Size 5 < 10 mm and 20 > 3 widgets"
+    assert clean_text("Kids toy (ages 3<10) > fun") == "Kids toy (ages 3<10) > fun"
+    assert clean_text("a <br/>b <a href='x'>link</a>") == "a b link"
 
 
 def test_item_text_order_missing_and_long_fields():

@@ -16,7 +16,8 @@ from antkit.components.base import ComponentConfig
 from antkit.errors import DataError
 
 DEFAULT_TEXT_FIELDS = ("title", "categories", "brand")
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")  # an HTML tag; "<" before a digit or space is text ("ages 3<10")
+_DECIMAL_COMMA = re.compile(r",\d{1,2}(?!\d)")  # "5,99": a comma before one or two final digits
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 
@@ -27,8 +28,8 @@ def clean_text(value) -> str:
         return ""
     if isinstance(value, (list, tuple)):
         return ", ".join(part for part in (clean_text(v) for v in value) if part)
-    text = html.unescape(str(value))
-    return _SPACE.sub(" ", _TAG.sub(" ", text)).strip()
+    text = html.unescape(_TAG.sub(" ", str(value)))  # tags first: an escaped "&lt;" is text, not a tag
+    return _SPACE.sub(" ", text).strip()
 
 
 def item_text(fields: dict, names: tuple[str, ...] = DEFAULT_TEXT_FIELDS, max_field_chars: int = 2000) -> str | None:
@@ -39,8 +40,17 @@ def item_text(fields: dict, names: tuple[str, ...] = DEFAULT_TEXT_FIELDS, max_fi
     return text or None
 
 
+def _number_text(text: str) -> str:
+    """``text`` with thousands separators removed and a decimal comma made a point: "1,299" -> "1299",
+    "5,99" -> "5.99", "1.299,00" -> "1299.00", "1,299.99" -> "1299.99"."""
+    if _DECIMAL_COMMA.search(text) and text.rfind(",") > text.rfind("."):
+        return text.replace(".", "").replace(",", ".")
+    return text.replace(",", "")
+
+
 def parse_price(value) -> float | None:
-    """A price as a number: ``12.5``, ``"$1,299"``, ``"USD 5"``, a range ``"$5.99 - $12.00"`` (its midpoint).
+    """A price as a number: ``12.5``, ``"$1,299"``, ``"USD 5"``, ``"€5,99"``, a range ``"$5.99 - $12.00"``
+    (its midpoint; an en or em dash works too).
 
     Empty or missing gives None; text without a usable number raises ValueError.
     """
@@ -49,10 +59,10 @@ def parse_price(value) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         price = float(value)
     else:
-        text = str(value).strip()
+        text = str(value).strip().replace("\u2013", "-").replace("\u2014", "-")
         if not text:
             return None
-        numbers = _NUMBER.findall(text.replace(",", ""))
+        numbers = _NUMBER.findall(_number_text(text))
         if text.lstrip("$ ").startswith("-"):
             raise ValueError(f"a price must be >= 0, not {text!r}")
         if not numbers or len(numbers) > 2 or (len(numbers) == 2 and "-" not in text):

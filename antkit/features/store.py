@@ -120,6 +120,15 @@ class FeatureStore:
         missing = list(dict.fromkeys(k for k in keys if k not in index))
         first = {k: i for i, k in reversed(list(enumerate(keys)))}
         self.computed = 0
+        if missing and not self.encoder.per_item:  # each vector depends on all values: encode them in one call
+            all_vectors, all_present = self.encoder.encode(values)
+            rows = [first[k] for k in missing]
+            self._clear()
+            self._write_shard(missing, all_vectors[rows].float(), all_present[rows].bool())
+            index, vectors, present = self._load()
+            self.computed, missing = len(rows), []
+            if progress is not None:
+                progress(self.computed, self.computed)
         for start in range(0, len(missing), self.chunk):
             part = missing[start : start + self.chunk]
             new_vectors, new_present = self.encoder.encode([values[first[k]] for k in part])
