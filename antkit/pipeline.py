@@ -293,6 +293,11 @@ class Run:
                     modalities = arm.modality_set(self.configured)
                     name = self.pretrain_folder(modalities)
                     if name not in pretrained:
+                        if not self.recipe.data.auxiliary:
+                            raise CheckpointError(
+                                f"{self.recipe.pretrained}: no checkpoint there has the modalities of arm "
+                                f"'{arm.label}' ({'+'.join(modalities)}), and the recipe has no auxiliary domains "
+                                "to pre-train them on")
                         pretrained[name] = self.pretrain(modalities)
                     state, pretrain_id = pretrained[name][0], pretrained[name][1]["fingerprint"]
                 targets[target][arm.label] = self.adapt(target, arm, state, pretrain_id)

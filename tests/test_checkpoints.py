@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import antkit
-from antkit.errors import CheckpointError
+from antkit.errors import CheckpointError, RecipeError
 from antkit.model.saving import read_checkpoint
 
 ARMS = "arms=[{label: relearn, strategy: {name: relearn}}]"
@@ -67,6 +67,24 @@ def test_adapting_from_the_checkpoint_reproduces_the_run(first_run, tmp_path):
     assert not list((tmp_path / "again").glob("pretrain*"))
     assert again.pretrain["pretrain"]["checkpoint"] == str(out / "pretrain")
     assert again.pretrain["pretrain-text"]["checkpoint"] == str(out / "pretrain-text")
+
+
+def test_adapting_a_checkpoint_needs_no_auxiliary_data(first_run, tmp_path):
+    """With a pre-trained checkpoint the auxiliary domains are neither needed nor read: the same metrics."""
+    out, results = first_run
+    again = antkit.run(TINY, tmp_path / "again", [BOTH, "adapt.epochs=1", f"pretrained={out}", "data.auxiliary=[]"])
+    for arm in ("relearn", "text"):
+        assert again.targets["office"][arm]["test"] == results.targets["office"][arm]["test"]
+    assert set(again.data) == {"office"}
+
+
+def test_without_auxiliary_data_every_transferring_arm_needs_a_checkpoint(first_run, tmp_path):
+    out, _ = first_run
+    with pytest.raises(CheckpointError, match=r"no checkpoint there has the modalities of arm 'text' \(text\), "
+                                              "and the recipe has no auxiliary domains"):
+        antkit.run(TINY, tmp_path / "r", [BOTH, "adapt.epochs=1", f"pretrained={out / 'pretrain'}", "data.auxiliary=[]"])
+    with pytest.raises(RecipeError, match=r"needs pre-training, so give at least one auxiliary domain \(or a "):
+        antkit.run(TINY, tmp_path / "r", [BOTH, "data.auxiliary=[]"])
 
 
 def start_from(folder, tmp_path, *overrides):

@@ -45,9 +45,10 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
             problems.append(Problem(("arms", index, "items"), f"strategy '{arm.strategy.name}' transfers the "
                                     "content item side, so items must be 'content' or 'content+ids', not 'ids'",
                                     strategy))
-        if uses_pretrained and not recipe.data.auxiliary:
+        if uses_pretrained and not recipe.data.auxiliary and not recipe.pretrained:
             problems.append(Problem(("data", "auxiliary"), f"arm '{arm.label}' ({arm.strategy.name}) needs "
-                                    "pre-training, so give at least one auxiliary domain", strategy))
+                                    "pre-training, so give at least one auxiliary domain (or a pre-trained "
+                                    "checkpoint: pretrained)", strategy))
     configured = recipe.model.modalities.configured()
     for index, arm in enumerate(recipe.arms):
         for modality in dict.fromkeys(arm.modalities or []):
