@@ -6,6 +6,7 @@ is repeated with the same settings, and an interrupted one resumes from its last
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ from antkit.plugins.registry import Registry
 from antkit.progress import Reporter
 from antkit.recipe import load_recipe, validate_recipe
 from antkit.recipe.checks import arm_folder
+from antkit.recipe.loader import apply_overrides
 from antkit.report.analysis import first_arm, paired_comparison
 from antkit.report.model_card import render_model_card
 from antkit.report.results import TEST_VALUES, RunResults
@@ -106,7 +108,7 @@ class Run:
         return TrainingSettings(**{f: getattr(stage_recipe, f) for f in fields}, image_text_weight=image_text_weight,
                                 checkpoint_minutes=self.recipe.checkpoint_minutes)
 
-    def _validate(self, cases, catalogue: Catalogue):
+    def _validator(self, cases, catalogue: Catalogue):
         evaluation = self.recipe.evaluation
         return lambda model: evaluate(model, catalogue, cases, evaluation.ks, evaluation.exclude_history,
                                       evaluation.batch_size, self.context)
@@ -187,7 +189,7 @@ class Run:
         segments = training_segments(domain.sequences, recipe.model.max_length)
         started = time.perf_counter()
         result = train(model, "full", catalogue, segments, self._settings(recipe.adapt),
-                       self._validate(valid, catalogue), recipe.evaluation.select_by,
+                       self._validator(valid, catalogue), recipe.evaluation.select_by,
                        stage=f"{target}/{arm.label}", seed=recipe.seed,
                        checkpoint=folder / "training.safetensors", fingerprint=fingerprint,
                        context=self.context, reporter=self.reporter)
@@ -323,8 +325,9 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
     if isinstance(recipe, (str, Path)):
         out = Path(out) if out else Path("runs") / Path(recipe).stem
         recipe = load_recipe(recipe, registry, list(overrides))
-    elif isinstance(recipe, dict):
-        recipe = validate_recipe(recipe, registry)
+    elif isinstance(recipe, dict) or overrides:  # a dict, or a validated recipe to override: a copy is changed
+        data = copy.deepcopy(recipe if isinstance(recipe, dict) else recipe.model_dump(mode="json"))
+        recipe = validate_recipe(data, registry, overridden=apply_overrides(data, list(overrides)))
     if out is None:
         raise AntkitError("give an output folder (out=...) for a recipe that is not a file")
     context = setup(recipe.device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 
@@ -48,17 +49,17 @@ class RichReporter(Reporter):
 
     def message(self, text: str) -> None:
         self._start()
-        self.progress.console.print(text, highlight=False)
+        self.progress.console.print(text, highlight=False, markup=False)
 
     def stage_started(self, stage: str, epochs: int) -> None:
         self._start()
-        self.tasks[stage] = self.progress.add_task(stage, total=epochs, status="", unit="epochs")
+        self.tasks[stage] = self.progress.add_task(escape(stage), total=epochs, status="", unit="epochs")
 
     def epoch_done(self, stage, epoch, loss, metrics, select_by):
         status = f"loss {loss:.4f}  valid {select_by} {metrics[select_by]:.4f}"
         self.progress.update(self.tasks[stage], completed=epoch + 1, status=status)
         if not self.console.is_terminal:
-            self.progress.console.print(f"{stage}: epoch {epoch + 1}  {status}", highlight=False)
+            self.progress.console.print(f"{stage}: epoch {epoch + 1}  {status}", highlight=False, markup=False)
 
     def stage_done(self, stage: str) -> None:
         task = self.tasks[stage]
@@ -67,7 +68,7 @@ class RichReporter(Reporter):
     def items_done(self, task: str, done: int, total: int) -> None:
         self._start()
         if task not in self.tasks:
-            self.tasks[task] = self.progress.add_task(task, total=total, status="", unit="items")
+            self.tasks[task] = self.progress.add_task(escape(task), total=total, status="", unit="items")
         self.progress.update(self.tasks[task], completed=done, total=total)
 
     def close(self) -> None:

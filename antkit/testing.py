@@ -86,6 +86,9 @@ def check_backbone(cls: type[Backbone], config=None, *, dim: int = 16, max_lengt
     later_changed[:, cut + 1 :] = torch.randn(3, max_length - cut - 1, dim, generator=generator)
     assert torch.allclose(backbone(later_changed, lengths)[:, : cut + 1], states[:, : cut + 1], atol=1e-5), (
         f"{name}: not causal: the state at position t changes when items after t change")
+    shorter = backbone(items[:, : cut + 1], lengths.clamp(max=cut + 1))  # the same prefixes, padded less
+    assert torch.allclose(shorter, states[:, : cut + 1], atol=1e-5), (
+        f"{name}: the states of real positions change with how far a batch is padded")
     last = backbone.last_states(items, lengths)
     assert torch.allclose(last, states[torch.arange(3), lengths - 1], atol=1e-5), (
         f"{name}: last_states differs from forward at the last real position")
@@ -150,9 +153,9 @@ def check_adaptor(cls: type[Adaptor], config=None, *, in_dim: int = 12, dim: int
     with torch.no_grad():
         for parameter in adaptor.parameters():
             parameter.add_(1.0)
-    perturbed = {k: v.clone() for k, v in adaptor.state_dict().items()}
+    perturbed = {k: v.clone() for k, v in adaptor.named_parameters()}  # parameters, not buffers: those stay
     adaptor.reset_parameters()
-    assert all(not torch.equal(perturbed[k], v) for k, v in adaptor.state_dict().items() if v.is_floating_point()), (
+    assert all(not torch.equal(perturbed[k], v) for k, v in adaptor.named_parameters()), (
         f"{name}: reset_parameters() does not re-draw every parameter (re-learning must reset the adaptor)")
 
 

@@ -9,8 +9,8 @@ Settings:
   on first use).
 - ``reference-*``: ANT's reference sizes: 5,000 target items, 768-d text, 1,024-d image and 64-d price
   features, dim 256, 8 experts per modality, 2 layers, batch 256 prefixes, inputs up to 50 items. Users'
-  lengths are drawn as 5 + Geometric(1/5) (mean about 9, like the Amazon domains) or all longer than 50
-  (``-long``: every input is 50 items, the reference's padded shape). ``independent`` draws a dropout mask
+  lengths are drawn as 5 + Geometric(1/5) (mean about 10, inputs about 9: like the Amazon domains) or all
+  longer than 50 (``-long``: every input is 50 items, the reference's padded shape). ``independent`` draws a dropout mask
   per expert (the reference's mathematics), ``shared`` one mask per item (``dropout_masks: shared``);
   ``-bf16`` runs the experts' matrix products in bfloat16 (``precision: bfloat16``).
 

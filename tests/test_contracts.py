@@ -4,6 +4,7 @@ that breaks it (so a plugin author's test fails for the right reason)."""
 from __future__ import annotations
 
 import pytest
+import torch
 from test_features import png
 
 from antkit.components.adaptors import LinearAdaptor, MixtureOfExperts
@@ -66,6 +67,30 @@ class ForgetfulAdaptor(LinearAdaptor):
         pass
 
 
+class EndCountingSASRec(SASRec):
+    """Breaks padding: a position's extra input depends on how far the batch is padded."""
+
+    name = "end_counting"
+
+    def forward(self, items, lengths):
+        distance = torch.arange(items.shape[1] - 1, -1, -1, dtype=items.dtype)  # from the padded end
+        ramp = torch.linspace(0, 1, items.shape[2], dtype=items.dtype)  # (not constant over features: LayerNorm)
+        return super().forward(items + distance[None, :, None] * ramp, lengths)
+
+
+class ScaledAdaptor(LinearAdaptor):
+    """Keeps the contract, with a constant buffer that reset_parameters rightly leaves alone."""
+
+    name = "scaled"
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.register_buffer("scale", torch.tensor(0.5))
+
+    def forward(self, features):
+        return super().forward(features) * self.scale
+
+
 class UnstableEncoder(HashedNgrams):
     """Breaks per-item independence: scales by the number of items."""
 
@@ -81,10 +106,15 @@ class UnstableEncoder(HashedNgrams):
     (lambda: check_fusion(LeakyFusion), "depends on the other items"),
     (lambda: check_component(ForgetfulAdaptor), "does not re-draw every parameter"),
     (lambda: check_encoder(UnstableEncoder, ["a", "b c"]), "depends on the other items"),
+    (lambda: check_component(EndCountingSASRec), "change with how far a batch is padded"),
 ])
 def test_checks_catch_broken_components(check, message):
     with pytest.raises(AssertionError, match=message):
         check()
+
+
+def test_a_buffer_is_not_a_parameter_to_reset():
+    check_component(ScaledAdaptor)
 
 
 def test_check_component_needs_examples_for_encoders():

@@ -9,9 +9,11 @@ import sys
 
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 
 import antkit
+from antkit.recipe import load_recipe
 from antkit.report.analysis import verdict
 
 METRICS = {"recall@10", "ndcg@10", "recall@50", "ndcg@50"}
@@ -128,3 +130,25 @@ def test_damaged_per_user_values_leave_the_report_unpaired(tiny_recipe_path, tmp
     again = antkit.run(tiny_recipe_path, tmp_path / "r", arms)
     assert again.relearn_vs_scratch == {} and not again.summaries()["office"].paired
     assert (tmp_path / "r" / "report.md").exists()
+
+
+def test_overrides_apply_to_a_recipe_given_as_a_dict_or_a_validated_recipe(tiny_recipe_path, tmp_path, registry):
+    """antkit.run's overrides work whatever form the recipe comes in (they used to be ignored but for files)."""
+    overrides = ["arms=[{label: s, strategy: {name: scratch}}]", "adapt.epochs=1"]
+    as_dict = yaml.safe_load(tiny_recipe_path.read_text())
+    validated = load_recipe(tiny_recipe_path, registry)
+    for form, folder in ((as_dict, "dict"), (validated, "validated")):
+        results = antkit.run(form, tmp_path / folder, overrides, registry=registry)
+        assert list(results.targets["office"]) == ["s"] and results.recipe["adapt"]["epochs"] == 1
+    assert as_dict["adapt"]["epochs"] == 2  # the caller's dict is left as it was
+
+
+@pytest.mark.slow
+def test_arm_labels_with_brackets_are_shown_as_written(tiny_recipe_path, tmp_path):
+    """Labels are plain text, not console markup: "[text]" stays, "[/x]" does not break the run."""
+    arms = "arms=[{label: 'ANT [text]', strategy: {name: scratch}}, {label: 'scratch [/x]', strategy: {name: scratch}}]"
+    completed = subprocess.run(
+        [sys.executable, "-m", "antkit", "run", str(tiny_recipe_path), "--out", str(tmp_path / "run"),
+         "--set", arms, "--set", "adapt.epochs=1"], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert "ANT [text]" in completed.stdout and "scratch [/x]" in completed.stdout

@@ -123,3 +123,9 @@ def test_verdict_without_standard_errors_is_the_plain_comparison():
     summary = summarise({"relearn": _arm("relearn", 0.54, 0.32), "scratch": _arm("scratch", 0.55, 0.33, 0.02)})
     assert summary.differences == {}
     assert verdict(summary) == "NEGATIVE TRANSFER: relearn is below scratch on Recall@10 or NDCG@10"
+
+
+def test_gain_over_a_zero_baseline():
+    """Both at zero: no gain (not +inf%)."""
+    summary = summarise({"relearn": _arm("relearn", 0.0, 0.0), "scratch": _arm("scratch", 0.0, 0.0)})
+    assert summary.gains["recall@10"] == 0.0

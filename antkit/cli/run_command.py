@@ -29,5 +29,5 @@ def run(
     for table, notes in target_tables(results):
         console.print(table)
         for note in notes:
-            console.print(f"  {note}", highlight=False)
+            console.print(f"  {note}", highlight=False, markup=False)
     console.print(f"wrote {out}/results.json, report.md, report.png ({results.seconds:.0f} s)")

@@ -43,7 +43,8 @@ class MixtureOfExpertsConfig(ComponentConfig):
 
 
 class MixtureOfExperts(Adaptor):
-    """Gated mixture of linear experts, each expert seeing its own dropout of the raw feature."""
+    """Gated mixture of whitening (or linear) experts over the raw feature, each expert seeing its own dropout
+    of it (or one shared mask: ``dropout_masks: shared``)."""
 
     name = "moe"
     description = "mixture of whitening (or linear) experts with a noisy softmax gate (UniSRec/ANT)"

@@ -146,7 +146,7 @@ class Strategy(Component):
 
     def prepare(self, model, pretrained: dict[str, torch.Tensor] | None) -> None:
         """Load ``pretrained`` (a state dict, None when ``uses_pretrained`` is False) into ``model`` and set
-        which parameters train. ``model`` is an ``antkit.model.SequentialRecommender``."""
+        which parameters train. ``model`` is an ``antkit.model.recommender.SequentialRecommender``."""
         raise NotImplementedError
 
 
@@ -159,7 +159,7 @@ class DataSource(Component):
         self.config = config
 
     def load(self, domain: str):
-        """Return an ``antkit.data.RawDomain`` for ``domain``; raise ``DataError`` if it cannot."""
+        """Return an ``antkit.data.domain.RawDomain`` for ``domain``; raise ``DataError`` if it cannot."""
         raise NotImplementedError
 
     def fingerprint(self, domain: str) -> str:

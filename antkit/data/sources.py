@@ -1,4 +1,4 @@
-"""Built-in data sources: the generated default data, and RecBole atomic files."""
+"""Built-in data sources: the generated default data, RecBole atomic files, and raw Amazon 2014/2018/2023 files."""
 
 from __future__ import annotations
 

@@ -17,10 +17,6 @@ class ItemTower(nn.Module):
         self.adaptors = nn.ModuleDict(adaptors)
         self.fusion = fusion
 
-    @property
-    def modalities(self) -> list[str]:
-        return list(self.adaptors)
-
     def adapt(self, catalogue: Catalogue) -> dict[str, torch.Tensor]:
         """Adapted vectors per modality (N, dim); rows of items lacking the modality are zero.
 

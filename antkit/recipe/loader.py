@@ -31,11 +31,11 @@ def load_recipe(path: str | Path, registry: Registry, overrides: list[str] = ())
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
         raise RecipeError(f"{path}: a recipe is a mapping of sections (data, model, arms, ...)")
-    overridden = _apply_overrides(data, overrides)
+    overridden = apply_overrides(data, overrides)
     return validate_recipe(data, registry, source=str(path), lines=lines, overridden=overridden)
 
 
-def _apply_overrides(data: dict, overrides: list[str]) -> dict[Location, str]:
+def apply_overrides(data: dict, overrides: list[str]) -> dict[Location, str]:
     """Apply ``overrides`` in order; the ones still in effect (not rewritten by a later one), by location."""
     overridden: dict[Location, str] = {}
     for override in overrides:

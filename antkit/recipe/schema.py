@@ -15,7 +15,6 @@ from antkit.plugins.registry import Registry
 from antkit.training.distributed import DeviceSetting
 
 MODALITIES = ("text", "image", "price")
-METRICS = ("recall@10", "ndcg@10", "recall@50", "ndcg@50")
 
 
 def _unique(values):

@@ -55,7 +55,8 @@ def summarise(arms: dict[str, dict], comparison: dict | None = None) -> TargetSu
             label = max(baselines, key=lambda b: arms[b]["test"][m])
             best_baseline[m] = label
             reference = arms[label]["test"][m]
-            gains[m] = (arms[relearn]["test"][m] - reference) / reference if reference else float("inf")
+            ours = arms[relearn]["test"][m]
+            gains[m] = (ours - reference) / reference if reference else (float("inf") if ours else 0.0)
     return TargetSummary(best, relearn, scratch, negative, differences, paired, gains, best_baseline)
 
 

@@ -23,6 +23,12 @@ def _results_tables(results: dict) -> list[str]:
     return lines
 
 
+def _names(config: dict, kind: str) -> str:
+    """The names of the checkpoint's components of one kind, e.g. "moe" for the adaptors."""
+    names = dict.fromkeys(c["name"] for c in config.get("components", []) if c["kind"] == kind)
+    return ", ".join(f"`{name}`" for name in names) or "not recorded"
+
+
 def render_model_card(config: dict, repo_id: str, results: dict | None = None) -> str:
     """Markdown with Hub front matter, for the checkpoint whose ``config.json`` is ``config``."""
     domains = config.get("domains") or []
@@ -31,8 +37,9 @@ def render_model_card(config: dict, repo_id: str, results: dict | None = None) -
              "A sequential recommender pre-trained with antkit following ANT "
              "(\"Multi-modality Meets Re-learning: Mitigating Negative Transfer in Sequential Recommendation\", "
              "arXiv 2309.10195): item content (" + ", ".join(config["feature_dims"]) + ") through per-modality "
-             "mixture-of-experts adaptors into a SASRec-style transformer. Adapt it to your domain by re-learning "
-             "(the transformer is kept frozen; the item side is learned again on your data).", "",
+             f"adaptors ({_names(config, 'adaptor')}), fused ({_names(config, 'fusion')}), into a sequence backbone "
+             f"({_names(config, 'backbone')}). Adapt it to your domain by re-learning (the backbone is kept frozen; "
+             "the item side is learned again on your data).", "",
              "## Training data", "",
              f"Pre-trained on: {', '.join(f'`{d}`' for d in domains) or 'not recorded'}.", ""]
     if config.get("valid"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from antkit.report.analysis import LABELS, METRICS, verdict
@@ -26,7 +27,7 @@ def target_tables(results) -> list[tuple[Table, list[str]]]:
                 f"[bold green]★{arm['test'][m]:.4f}[/]" if summary.best[m] == label else f"{arm['test'][m]:.4f}"
                 for m in METRICS
             ]
-            table.add_row(label, arm["strategy"], arm["items"], *cells, str(arm["epochs"]), f"{arm['seconds']:.0f}")
+            table.add_row(escape(label), arm["strategy"], arm["items"], *cells, str(arm["epochs"]), f"{arm['seconds']:.0f}")
         notes = [verdict(summary)]
         if summary.gains:
             notes.append(f"{summary.relearn} vs best baseline: " + ", ".join(

@@ -42,7 +42,7 @@ class SinusoidalPrice(Encoder):
 
     name = "sinusoidal_price"
     modality = "price"
-    description = "sin/cos of log(1+price) at geometric frequencies (64-d)"
+    description = "sin/cos of log(1+price) at geometric frequencies (default 64-d)"
     Config = SinusoidalConfig
 
     def encode(self, values):
