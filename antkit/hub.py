@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from antkit.errors import AntkitError, CheckpointError
+from antkit.layout import PRETRAIN, RESULTS
 from antkit.model.pretrained import model_from_checkpoint
 from antkit.model.recommender import SequentialRecommender
 from antkit.model.saving import read_checkpoint
@@ -94,8 +95,8 @@ def checkpoint_folder(path: Path) -> Path:
     path = Path(path)
     if (path / "config.json").exists():
         return path
-    if (path / "pretrain" / "config.json").exists():
-        return path / "pretrain"
+    if (path / PRETRAIN / "config.json").exists():
+        return path / PRETRAIN
     raise CheckpointError(f"{path}: neither a checkpoint (config.json, model.safetensors) nor a run folder "
                           "with a finished pre-training (pretrain/)")
 
@@ -123,8 +124,8 @@ def push(path: str | Path, repo_id: str, *, private: bool = False, revision: str
 
 def _run_results(folder: Path) -> dict | None:
     """The results of the run a pre-training folder belongs to (``RUN/results.json``), if any."""
-    path = folder.parent / "results.json"
-    if folder.name != "pretrain" or not path.exists():
+    path = folder.parent / RESULTS
+    if folder.name != PRETRAIN or not path.exists():
         return None
     try:
         return json.loads(path.read_text())
@@ -163,7 +164,7 @@ def resolve_all(reference: str | Path) -> list[Path]:
     of its pre-trainings (``pretrain``, ``pretrain-text``, ...)."""
     path = Path(reference)
     if not str(reference).startswith(PREFIX) and not (path / "config.json").exists() and path.is_dir():
-        runs = sorted(p.parent for p in path.glob("pretrain*/config.json"))
+        runs = sorted(p.parent for p in path.glob(f"{PRETRAIN}*/config.json"))
         if runs:
             return runs
     return [resolve(reference)]

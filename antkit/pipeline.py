@@ -23,6 +23,7 @@ from antkit.errors import AntkitError, CheckpointError
 from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors, item_table
 from antkit.features.catalogue import build_catalogue, feature_line
 from antkit.io import atomic_save, atomic_write_text, writable_folder
+from antkit.layout import TEST_VALUES, arm_folder, default_out, pretrain_folder, test_values_path
 from antkit.model.build import build_encoders, build_model
 from antkit.model.pretrained import check_fits, model_from_checkpoint
 from antkit.model.saving import load_weights, read_checkpoint, save_model
@@ -30,11 +31,10 @@ from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
 from antkit.progress import Reporter
 from antkit.recipe import load_recipe, validate_recipe
-from antkit.recipe.checks import arm_folder
 from antkit.recipe.loader import apply_overrides
 from antkit.report.analysis import first_arm, paired_comparison
 from antkit.report.model_card import render_model_card
-from antkit.report.results import TEST_VALUES, RunResults
+from antkit.report.results import RunResults
 from antkit.training.distributed import Context, barrier, setup
 from antkit.training.trainer import TrainingSettings, train
 
@@ -114,14 +114,10 @@ class Run:
                                       evaluation.batch_size, self.context)
 
     # pre-training -----------------------------------------------------------
-    def pretrain_folder(self, modalities: list[str]) -> str:
-        """``pretrain`` for the recipe's modalities, ``pretrain-text`` etc. for an arm's subset."""
-        return "pretrain" if modalities == self.configured else "pretrain-" + "-".join(modalities)
-
     def pretrain(self, modalities: list[str]) -> tuple[dict[str, torch.Tensor], dict]:
         """Train on all auxiliary domains together with ``modalities``; returns the model state and a summary."""
         recipe = self.recipe
-        folder = self.out / self.pretrain_folder(modalities)
+        folder = self.out / pretrain_folder(modalities, self.configured)
         fingerprint = _fingerprint([self.source.fingerprint(n) for n in recipe.data.auxiliary], recipe.data.min_interactions,
                                    recipe.model.model_dump(), recipe.pretrain.model_dump(), recipe.seed, modalities,
                                    *_selection(recipe.evaluation))
@@ -247,7 +243,7 @@ class Run:
         relearn, scratch = first_arm(arms, "relearn"), first_arm(arms, "scratch")
         if not (relearn and scratch):
             return None
-        files = [self.out / target / arm_folder(label) / TEST_VALUES for label in (relearn, scratch)]
+        files = [test_values_path(self.out, target, label) for label in (relearn, scratch)]
         if not all(file.exists() for file in files):
             return None
         try:
@@ -276,7 +272,7 @@ class Run:
             summary = {"fingerprint": checkpoint.digest, "checkpoint": str(folder), "modalities": checkpoint.modalities,
                        "domains": checkpoint.config.get("domains", []), "valid": checkpoint.config.get("valid", {})}
             self.reporter.message(f"pretrain: {'+'.join(checkpoint.modalities)} arms start from {folder}")
-            found[self.pretrain_folder(checkpoint.modalities)] = (checkpoint.state, summary)
+            found[pretrain_folder(checkpoint.modalities, self.configured)] = (checkpoint.state, summary)
         if not found:
             raise CheckpointError(f"{self.recipe.pretrained}: no checkpoint there has the modalities of an arm "
                                   "that transfers (" + "; ".join("+".join(m) for m in transferring) + ")")
@@ -293,7 +289,7 @@ class Run:
                 state, pretrain_id = None, ""
                 if self.registry.get("strategy", arm.strategy.name).uses_pretrained:
                     modalities = arm.modality_set(self.configured)
-                    name = self.pretrain_folder(modalities)
+                    name = pretrain_folder(modalities, self.configured)
                     if name not in pretrained:
                         if not self.recipe.data.auxiliary:
                             raise CheckpointError(
@@ -323,7 +319,7 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
     """
     registry = registry or load_registry()
     if isinstance(recipe, (str, Path)):
-        out = Path(out) if out else Path("runs") / Path(recipe).stem
+        out = Path(out) if out else default_out(recipe)
         recipe = load_recipe(recipe, registry, list(overrides))
     elif isinstance(recipe, dict) or overrides:  # a dict, or a validated recipe to override: a copy is changed
         data = copy.deepcopy(recipe if isinstance(recipe, dict) else recipe.model_dump(mode="json"))

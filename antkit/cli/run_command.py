@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from antkit.cli.output import stdout_console
+from antkit.layout import default_out
 from antkit.pipeline import run as run_recipe
 from antkit.progress import RichReporter
 from antkit.report.tables import target_tables
@@ -25,7 +26,7 @@ def run(
     results = run_recipe(recipe, out, set_, reporter=RichReporter(), cache_dir=cache)
     if int(os.environ.get("RANK", "0")) != 0:
         return  # under torchrun, process 0 prints the report
-    out = out or Path("runs") / recipe.stem
+    out = out or default_out(recipe)
     for table, notes in target_tables(results):
         console.print(table)
         for note in notes:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from pydantic import BaseModel
 
+from antkit.layout import arm_folder
 from antkit.plugins.registry import Registry
 from antkit.recipe.yaml_source import Location
 
@@ -17,11 +17,6 @@ class Problem(NamedTuple):
     location: Location
     message: str
     involves: tuple[Location, ...] = ()
-
-
-def arm_folder(label: str) -> str:
-    """The folder an arm's files go to, under the target domain's folder."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "arm"
 
 
 def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from antkit.errors import AntkitError
+from antkit.layout import test_values_path
 from antkit.model.saving import load_weights
-from antkit.recipe.checks import arm_folder
 from antkit.report.analysis import LABELS, paired_comparison
 from antkit.report.combine import load_runs
-from antkit.report.results import TEST_VALUES
 
 
 def compare_arms(run: Path, first: str, second: str, target: str | None = None) -> dict:
@@ -31,7 +30,7 @@ def compare_arms(run: Path, first: str, second: str, target: str | None = None) 
             raise AntkitError(f"{run}: target '{target}' has no arm '{label}' (its arms: {', '.join(arms)})")
     values = []
     for label in (first, second):
-        path = Path(run) / target / arm_folder(label) / TEST_VALUES
+        path = test_values_path(run, target, label)
         if not path.exists():
             raise AntkitError(f"{path}: missing; arms finished by an older antkit get their per-user values when "
                               "the run's command is run again")

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from antkit.io import atomic_write_bytes, atomic_write_text
+from antkit.layout import RESULTS
 from antkit.report.analysis import summarise
 from antkit.report.chart import render_chart
 from antkit.report.markdown import render_markdown
 
-TEST_VALUES = "test_values.safetensors"  # in each arm's folder: its per-user test metrics (the recipe's protocol)
 RESULT_FIELDS = ("strategy", "items", "modalities", "valid", "test", "test_standard_errors", "test_unmasked",
                  "test_masked", "best_epoch", "epochs", "train_seconds", "prefixes_per_second", "test_users_per_second",
                  "seconds", "trainable_parameters")
@@ -47,6 +47,6 @@ class RunResults:
     def write(self, out: Path) -> None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "results.json", json.dumps(self.to_json(), indent=2))
+        atomic_write_text(out / RESULTS, json.dumps(self.to_json(), indent=2))
         atomic_write_text(out / "report.md", render_markdown(self))
         atomic_write_bytes(out / "report.png", render_chart(self))
