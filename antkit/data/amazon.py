@@ -11,13 +11,13 @@ import math
 import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from antkit.components.base import ComponentConfig
+from antkit.components.base import ComponentConfig, DataSource
 from antkit.data.domain import RawDomain
-from antkit.data.parsing import DEFAULT_TEXT_FIELDS, BadRows, item_text, parse_price
+from antkit.data.parsing import DEFAULT_TEXT_FIELDS, BadRows, item_text, price_or_report
 from antkit.errors import DataError
 
 TextField = Literal["title", "categories", "brand", "description"]
@@ -143,11 +143,7 @@ class ReviewTable:
         if item in self.known:
             self.bad.report("duplicate item metadata (first kept)", path, number, f"item {item!r} is described again")
             return
-        try:
-            price = parse_price(price)
-        except ValueError as error:
-            self.bad.report("unparsable price (kept as missing)", path, number, str(error))
-            price = None
+        price = price_or_report(self.bad, price, path, number)
         self.known.add(item)
         self.items["item_id"].append(item)
         self.items["text"].append(item_text(fields, self.config.text_fields, self.config.max_field_chars))
@@ -165,3 +161,41 @@ class ReviewTable:
 
     def domain(self, name: str) -> RawDomain:
         return RawDomain(name, self.items, self.interactions, self.bad.counts())
+
+
+class AmazonSource(DataSource):
+    """What the Amazon releases' sources share: a domain is a reviews file and a meta file, read into a
+    ``ReviewTable`` (metadata first, so that reviews of items without it are dropped)."""
+
+    review_files: ClassVar[tuple[str, ...]] = ()  # file name patterns, ``{}`` standing for the domain
+    meta_files: ClassVar[tuple[str, ...]] = ()
+
+    def files(self, domain: str) -> tuple[Path | str, Path | str]:
+        """The reviews file and the meta file of ``domain``."""
+        raise NotImplementedError
+
+    @staticmethod
+    def domains(root: Path) -> list[str]:
+        """The domains in ``root`` that have both a reviews and a meta file."""
+        raise NotImplementedError
+
+    def load(self, domain: str) -> RawDomain:
+        reviews, meta = self.files(domain)
+        table = ReviewTable(self.config, BadRows(self.config.lenient))
+        self._items(meta, table)
+        self._reviews(reviews, table)
+        return table.domain(domain)
+
+    def _items(self, path: Path | str, table: ReviewTable) -> None:
+        raise NotImplementedError
+
+    def _reviews(self, path: Path | str, table: ReviewTable) -> None:
+        raise NotImplementedError
+
+    def missing_file(self, domain: str, reviews: bool, where: str, root: Path) -> DataError:
+        """The error for a domain without its reviews file (``reviews``) or else its meta file, searched
+        for ``where`` (folders, as the message says them) and listing the domains ``root`` has."""
+        kind, names = ("reviews", self.review_files) if reviews else ("meta", self.meta_files)
+        return DataError(f"data source '{self.name}': no {kind} file for '{domain}' in {where} (looked for "
+                         f"{', '.join(n.format(domain) for n in names)}); domains there: "
+                         f"{', '.join(self.domains(root)) or 'none'}")

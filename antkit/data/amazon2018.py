@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from antkit.components.base import DataSource
 from antkit.data.amazon import (
     AmazonConfig,
+    AmazonSource,
     ReviewTable,
     categories,
     first_file,
@@ -27,9 +27,7 @@ from antkit.data.amazon import (
     timestamp,
     urls,
 )
-from antkit.data.domain import RawDomain
-from antkit.data.parsing import BadRows, data_folder, fingerprint_files
-from antkit.errors import DataError
+from antkit.data.parsing import data_folder, fingerprint_files
 
 REVIEW_FILES = ("{}.json.gz", "{}.json", "{}_5.json.gz", "{}_5.json", "reviews_{}.json.gz", "reviews_{}_5.json.gz")
 META_FILES = ("meta_{}.json.gz", "meta_{}.json")
@@ -50,22 +48,20 @@ def review_time(row: dict) -> float:
         raise ValueError(f"reviewTime {date!r} is not a date like '09 13, 2009'") from None
 
 
-class Amazon2018Source(DataSource):
+class Amazon2018Source(AmazonSource):
     """Categories of the Amazon Reviews 2018 (or 2014) release, from the raw reviews and meta files."""
 
     name = "amazon2018"
     description = "Amazon Reviews 2018/2014 raw files (NAME.json.gz, meta_NAME.json.gz) in a folder"
     Config = Amazon2018Config
+    review_files, meta_files = REVIEW_FILES, META_FILES
 
     def files(self, domain: str) -> tuple[Path, Path]:
         """The reviews file and the meta file of ``domain``."""
         root = data_folder(self.config.path, "amazon2018")
         reviews, meta = first_file([root], REVIEW_FILES, domain), first_file([root], META_FILES, domain)
         if reviews is None or meta is None:
-            kind, names = ("reviews", REVIEW_FILES) if reviews is None else ("meta", META_FILES)
-            raise DataError(f"data source 'amazon2018': no {kind} file for '{domain}' in {root} (looked for "
-                            f"{', '.join(n.format(domain) for n in names)}); domains there: "
-                            f"{', '.join(self.domains(root)) or 'none'}")
+            raise self.missing_file(domain, reviews is None, str(root), root)
         return reviews, meta
 
     @staticmethod
@@ -75,13 +71,6 @@ class Amazon2018Source(DataSource):
 
     def fingerprint(self, domain: str) -> str:
         return fingerprint_files(self.name, domain, self.config, self.files(domain))
-
-    def load(self, domain: str) -> RawDomain:
-        reviews, meta = self.files(domain)
-        table = ReviewTable(self.config, BadRows(self.config.lenient))
-        self._items(meta, table)
-        self._reviews(reviews, table)
-        return table.domain(domain)
 
     @staticmethod
     def _items(path: Path, table: ReviewTable) -> None:

@@ -21,9 +21,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from antkit.components.base import DataSource
 from antkit.data.amazon import (
     AmazonConfig,
+    AmazonSource,
     ReviewTable,
     categories,
     first_file,
@@ -33,7 +33,6 @@ from antkit.data.amazon import (
     timestamp,
     urls,
 )
-from antkit.data.domain import RawDomain
 from antkit.data.parsing import BadRows, data_folder, fingerprint_files
 from antkit.errors import DataError
 
@@ -76,12 +75,13 @@ def image_urls(images) -> list[str]:
     return urls(best)
 
 
-class Amazon2023Source(DataSource):
+class Amazon2023Source(AmazonSource):
     """Categories of the Amazon Reviews 2023 release, from a local folder or the hub dataset."""
 
     name = "amazon2023"
     description = "Amazon Reviews 2023 (NAME.jsonl, meta_NAME.jsonl) in a folder or the McAuley-Lab hub dataset"
     Config = Amazon2023Config
+    review_files, meta_files = REVIEW_FILES, META_FILES
 
     @property
     def on_hub(self) -> bool:
@@ -96,11 +96,8 @@ class Amazon2023Source(DataSource):
         reviews = first_file([root, root / REVIEW_FOLDER], REVIEW_FILES, domain)
         meta = first_file([root, root / META_FOLDER], META_FILES, domain)
         if reviews is None or meta is None:
-            kind, names = ("reviews", REVIEW_FILES) if reviews is None else ("meta", META_FILES)
-            raise DataError(f"data source 'amazon2023': no {kind} file for '{domain}' in {root} or "
-                            f"{root / (REVIEW_FOLDER if reviews is None else META_FOLDER)} (looked for "
-                            f"{', '.join(n.format(domain) for n in names)}); domains there: "
-                            f"{', '.join(self.domains(root)) or 'none'}")
+            folder = REVIEW_FOLDER if reviews is None else META_FOLDER
+            raise self.missing_file(domain, reviews is None, f"{root} or {root / folder}", root)
         return reviews, meta
 
     @staticmethod
@@ -113,13 +110,6 @@ class Amazon2023Source(DataSource):
         if self.on_hub:  # the hub's files are not hashed: that would mean downloading them
             return f"{self.name}:{domain}:{hashlib.sha256(self.config.model_dump_json().encode()).hexdigest()}"
         return fingerprint_files(self.name, domain, self.config, self.files(domain))
-
-    def load(self, domain: str) -> RawDomain:
-        reviews, meta = self.files(domain)
-        table = ReviewTable(self.config, BadRows(self.config.lenient))
-        self._items(meta, table)
-        self._reviews(reviews, table)
-        return table.domain(domain)
 
     def _rows(self, file: Path | str, bad: BadRows) -> Iterator[tuple[int, dict]]:
         reader = self.config.reader or ("datasets" if self.on_hub else "python")

@@ -91,6 +91,15 @@ class BadRows:
         return {f"skipped: {reason}": n for reason, n in sorted(self.skipped.items())}
 
 
+def price_or_report(bad: BadRows, value, path: Path | str, line: int | None) -> float | None:
+    """``parse_price(value)``; a price it cannot read is reported to ``bad`` (the row is kept, without a price)."""
+    try:
+        return parse_price(value)
+    except ValueError as error:
+        bad.report("unparsable price (kept as missing)", path, line, str(error))
+        return None
+
+
 def fingerprint_files(source: str, domain: str, config: ComponentConfig, paths: Iterable[Path]) -> str:
     """A hash of the settings and of the files' names and contents."""
     digest = hashlib.sha256(config.model_dump_json().encode())

@@ -18,7 +18,14 @@ from pydantic import Field
 
 from antkit.components.base import ComponentConfig, DataSource
 from antkit.data.domain import RawDomain
-from antkit.data.parsing import DEFAULT_TEXT_FIELDS, BadRows, data_folder, fingerprint_files, item_text, parse_price
+from antkit.data.parsing import (
+    DEFAULT_TEXT_FIELDS,
+    BadRows,
+    data_folder,
+    fingerprint_files,
+    item_text,
+    price_or_report,
+)
 from antkit.errors import DataError
 
 IMAGE_COLUMNS = ("images", "image_url", "imUrl")
@@ -151,11 +158,7 @@ class RecBoleSource(DataSource):
             if not item or item in seen:
                 bad.report("duplicate or empty item id", path, number, f"item id {item!r} is empty or repeated")
                 continue
-            try:
-                price = parse_price(row.get("price"))
-            except ValueError as error:
-                bad.report("unparsable price (kept as missing)", path, number, str(error))
-                price = None
+            price = price_or_report(bad, row.get("price"), path, number)
             seen.add(item)
             items["item_id"].append(item)
             items["text"].append(item_text(row, self.config.text_fields, self.config.max_field_chars))

@@ -91,6 +91,17 @@ def _metric_order(metric: str) -> tuple[int, bool]:
     return int(k), name != "recall"
 
 
+def protocol_label(exclude_history: bool) -> str:
+    """How the metrics were ranked: without the items of the user's history (the default) or with them."""
+    return "history excluded" if exclude_history else "history kept"
+
+
+def gain_line(summary: TargetSummary, baseline: str = "the best baseline") -> str:
+    """Relearn's relative gain per metric over the best other arm on it (needs ``summary.gains``)."""
+    return f"{summary.relearn} vs {baseline}: " + ", ".join(
+        f"{LABELS[m]} {summary.gains[m]:+.1%} (vs {summary.best_baseline[m]})" for m in METRICS)
+
+
 def verdict(summary: TargetSummary) -> str:
     if summary.negative_transfer is None:
         return "no verdict (needs a relearn arm and a scratch arm)"

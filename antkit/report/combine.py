@@ -7,9 +7,7 @@ import statistics
 from pathlib import Path
 
 from antkit.errors import AntkitError
-from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm
-
-PROTOCOLS = {"masked": "history excluded", "unmasked": "history kept"}
+from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm, protocol_label
 
 
 def load_runs(folders: list[Path]) -> list[dict]:
@@ -109,7 +107,8 @@ def relearn_vs_scratch(runs: list[dict], protocol: str = "masked") -> dict[str, 
 def render_combined(combined: dict[str, dict[str, dict]], protocol: str, differences: dict[str, dict] | None = None) -> str:
     """Markdown: one table per target, mean ± sample standard deviation over runs, the best mean in bold; then,
     where given, relearn - scratch per run (mean ± standard deviation)."""
-    lines = [f"Test metrics ({PROTOCOLS[protocol]}), mean ± standard deviation over runs; best mean in bold.", ""]
+    ranking = protocol_label(protocol == "masked")
+    lines = [f"Test metrics ({ranking}), mean ± standard deviation over runs; best mean in bold.", ""]
     for target, arms in combined.items():
         metrics = [m for m in METRICS if all(m in arm["mean"] for arm in arms.values())]
         best = {m: max(arms, key=lambda label: arms[label]["mean"][m]) for m in metrics}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from antkit.report.analysis import LABELS, METRICS, verdict
+from antkit.report.analysis import LABELS, METRICS, gain_line, protocol_label, verdict
 
 
 def render_markdown(results) -> str:
-    protocol = "history excluded" if results.recipe["evaluation"]["exclude_history"] else "history kept"
+    protocol = protocol_label(results.recipe["evaluation"]["exclude_history"])
     lines = ["# antkit report", "",
              f"Test metrics, full ranking over all items of each target domain ({protocol}); best in bold.", ""]
     for target, summary in results.summaries().items():
@@ -20,8 +20,7 @@ def render_markdown(results) -> str:
                          + f" | {arm['valid']['ndcg@10']:.4f} | {arm['epochs']} | {arm['seconds']:.1f} |")
         lines += ["", f"- {verdict(summary)}"]
         if summary.gains:
-            lines.append(f"- {summary.relearn} vs the best baseline: " + ", ".join(
-                f"{LABELS[m]} {summary.gains[m]:+.1%} (vs {summary.best_baseline[m]})" for m in METRICS))
+            lines.append(f"- {gain_line(summary)}")
         lines.append("")
     for p in results.pretrain.values():
         if "checkpoint" in p:

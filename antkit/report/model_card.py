@@ -3,7 +3,7 @@ and how to use it."""
 
 from __future__ import annotations
 
-from antkit.report.analysis import LABELS, METRICS
+from antkit.report.analysis import LABELS, METRICS, protocol_label
 
 
 def _components(config: dict) -> list[str]:
@@ -13,7 +13,7 @@ def _components(config: dict) -> list[str]:
 
 def _results_tables(results: dict) -> list[str]:
     lines = []
-    protocol = "history excluded" if results["recipe"]["evaluation"]["exclude_history"] else "history kept"
+    protocol = protocol_label(results["recipe"]["evaluation"]["exclude_history"])
     for target, arms in results["targets"].items():
         lines += [f"Target `{target}` (test, full ranking, {protocol}):", "",
                   "| arm | " + " | ".join(LABELS[m] for m in METRICS) + " |", "|---|" + "---:|" * len(METRICS)]

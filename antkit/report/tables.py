@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from antkit.report.analysis import LABELS, METRICS, verdict
+from antkit.report.analysis import METRICS, gain_line, verdict
 
 SHORT = {"recall@10": "R@10", "ndcg@10": "N@10", "recall@50": "R@50", "ndcg@50": "N@50"}
 
@@ -30,7 +30,6 @@ def target_tables(results) -> list[tuple[Table, list[str]]]:
             table.add_row(escape(label), arm["strategy"], arm["items"], *cells, str(arm["epochs"]), f"{arm['seconds']:.0f}")
         notes = [verdict(summary)]
         if summary.gains:
-            notes.append(f"{summary.relearn} vs best baseline: " + ", ".join(
-                f"{LABELS[m]} {summary.gains[m]:+.1%} (vs {summary.best_baseline[m]})" for m in METRICS))
+            notes.append(gain_line(summary, baseline="best baseline"))
         rendered.append((table, notes))
     return rendered
