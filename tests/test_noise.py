@@ -129,3 +129,9 @@ def test_gain_over_a_zero_baseline():
     """Both at zero: no gain (not +inf%)."""
     summary = summarise({"relearn": _arm("relearn", 0.0, 0.0), "scratch": _arm("scratch", 0.0, 0.0)})
     assert summary.gains["recall@10"] == 0.0
+
+
+def test_tied_arms_are_all_best():
+    """With as few test users as the tiny runs have, arms tie; each tied arm is marked best."""
+    summary = summarise({"relearn": _arm("relearn", 0.5, 0.3), "scratch": _arm("scratch", 0.5, 0.2)})
+    assert summary.best["recall@10"] == ("relearn", "scratch") and summary.best["ndcg@10"] == ("relearn",)

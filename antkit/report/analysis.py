@@ -16,7 +16,7 @@ METRICS = ("recall@10", "ndcg@10", "recall@50", "ndcg@50")
 
 @dataclass
 class TargetSummary:
-    best: dict[str, str]  # metric -> label of the best arm on test
+    best: dict[str, tuple[str, ...]]  # metric -> labels of the best arms on test (several when tied)
     relearn: str | None  # the inductive re-learning arm (ANT)
     scratch: str | None  # the content model trained from scratch
     negative_transfer: bool | None  # relearn below scratch on a headline metric (None: not both present)
@@ -35,10 +35,16 @@ def first_arm(arms: dict[str, dict], strategy: str) -> str | None:
     return (content or matching or [None])[0]
 
 
+def top_labels(values: dict[str, float]) -> tuple[str, ...]:
+    """The labels with the highest value: all of them when tied."""
+    top = max(values.values())
+    return tuple(label for label, value in values.items() if value == top)
+
+
 def summarise(arms: dict[str, dict], comparison: dict | None = None) -> TargetSummary:
     """Summary of one target domain's arms (label -> stored result with ``test`` metrics); ``comparison`` is
     their ``paired_comparison`` when the per-user values were kept."""
-    best = {m: max(arms, key=lambda label: arms[label]["test"][m]) for m in METRICS}
+    best = {m: top_labels({label: arm["test"][m] for label, arm in arms.items()}) for m in METRICS}
     relearn, scratch = first_arm(arms, "relearn"), first_arm(arms, "scratch")
     negative, differences = None, {}
     paired = bool(comparison) and (comparison["relearn"], comparison["scratch"]) == (relearn, scratch)

@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 
 from antkit.errors import AntkitError
-from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm, protocol_label
+from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm, protocol_label, top_labels
 
 
 def load_runs(folders: list[Path]) -> list[dict]:
@@ -111,14 +111,14 @@ def render_combined(combined: dict[str, dict[str, dict]], protocol: str, differe
     lines = [f"Test metrics ({ranking}), mean ± standard deviation over runs; best mean in bold.", ""]
     for target, arms in combined.items():
         metrics = [m for m in METRICS if all(m in arm["mean"] for arm in arms.values())]
-        best = {m: max(arms, key=lambda label: arms[label]["mean"][m]) for m in metrics}
+        best = {m: top_labels({label: arm["mean"][m] for label, arm in arms.items()}) for m in metrics}
         lines += [f"### {target}", "", "| arm | runs | " + " | ".join(LABELS[m] for m in metrics) + " | seconds |",
                   "|---|---:|" + "---:|" * (len(metrics) + 1)]
         for label, arm in arms.items():
             cells = []
             for m in metrics:
                 cell = f"{arm['mean'][m]:.4f} ± {arm['std'][m]:.4f}"
-                cells.append(f"**{cell}**" if best[m] == label else cell)
+                cells.append(f"**{cell}**" if label in best[m] else cell)
             lines.append(f"| {label} | {arm['runs']} | " + " | ".join(cells) + f" | {arm['seconds']:.0f} |")
         if differences and target in differences:
             lines += ["", _difference_line(differences[target])]

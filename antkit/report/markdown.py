@@ -15,7 +15,7 @@ def render_markdown(results) -> str:
                   "| arm | strategy | items | " + " | ".join(LABELS[m] for m in METRICS) + " | valid NDCG@10 | epochs | seconds |",
                   "|---|---|---|" + "---:|" * (len(METRICS) + 3)]
         for label, arm in arms.items():
-            cells = [f"**{arm['test'][m]:.4f}**" if summary.best[m] == label else f"{arm['test'][m]:.4f}" for m in METRICS]
+            cells = [f"**{arm['test'][m]:.4f}**" if label in summary.best[m] else f"{arm['test'][m]:.4f}" for m in METRICS]
             lines.append(f"| {label} | {arm['strategy']} | {arm['items']} | " + " | ".join(cells)
                          + f" | {arm['valid']['ndcg@10']:.4f} | {arm['epochs']} | {arm['seconds']:.1f} |")
         lines += ["", f"- {verdict(summary)}"]

@@ -24,7 +24,7 @@ def target_tables(results) -> list[tuple[Table, list[str]]]:
         table.add_column("s", justify="right")
         for label, arm in results.targets[target].items():
             cells = [
-                f"[bold green]★{arm['test'][m]:.4f}[/]" if summary.best[m] == label else f"{arm['test'][m]:.4f}"
+                f"[bold green]★{arm['test'][m]:.4f}[/]" if label in summary.best[m] else f"{arm['test'][m]:.4f}"
                 for m in METRICS
             ]
             table.add_row(escape(label), arm["strategy"], arm["items"], *cells, str(arm["epochs"]), f"{arm['seconds']:.0f}")
