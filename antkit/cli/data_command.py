@@ -9,12 +9,10 @@ import typer
 from rich.table import Table
 
 from antkit.cli.output import stdout_console
-from antkit.data.store import prepared_domain
+from antkit.data.store import prepare_domains
 from antkit.data.summary import domain_summary
-from antkit.errors import DataError
 from antkit.pipeline import cache_folder
 from antkit.plugins.manager import load_registry
-from antkit.plugins.registry import Registry
 from antkit.recipe import load_recipe
 
 app = typer.Typer(help="Prepare and inspect the data a recipe uses.", no_args_is_help=True)
@@ -23,20 +21,6 @@ RECIPE = typer.Argument(..., help="recipe file (YAML) naming the data source and
 DOMAINS = typer.Option([], "--domain", "-d", help="only this domain (repeatable; default: all the recipe uses)")
 SET = typer.Option([], "--set", help="override a recipe field first: a.b=value (repeatable)")
 CACHE = typer.Option(None, "--cache", help="data cache (default: $ANTKIT_CACHE or ~/.cache/antkit)")
-
-
-def prepare_domains(recipe, registry: Registry, domains: list[str], cache: Path | None):
-    """Process (or load from the cache) each of ``domains`` (default: all the recipe uses);
-    yields (name, domain, seconds)."""
-    names = recipe.data.auxiliary + recipe.data.targets
-    unknown = [d for d in domains if d not in names]
-    if unknown:
-        raise DataError(f"the recipe has no domain {', '.join(unknown)}; it has {', '.join(names)}")
-    source = registry.build("data_source", recipe.data.source)
-    for name in domains or names:
-        started = time.perf_counter()
-        domain = prepared_domain(source, name, recipe.data.min_interactions, cache_folder(cache))
-        yield name, domain, time.perf_counter() - started
 
 
 def summary_table(rows: list[tuple[str, dict]], seconds: dict[str, float] | None = None) -> Table:
@@ -70,7 +54,8 @@ def prepare(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] 
     rows, seconds = [], {}
     started = time.perf_counter()
     registry = load_registry()
-    for name, processed, took in prepare_domains(load_recipe(recipe, registry, set_), registry, domain, cache):
+    loaded = load_recipe(recipe, registry, set_)
+    for name, processed, took in prepare_domains(loaded, registry, domain, cache_folder(cache)):
         rows.append((name, domain_summary(processed)))
         seconds[name] = took
     console.print(summary_table(rows, seconds))
@@ -81,7 +66,7 @@ def prepare(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] 
 def info(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] = SET, cache: Path | None = CACHE):
     """Describe the recipe's domains: sizes, sequence lengths, sparsity, modality coverage, and what was removed."""
     registry = load_registry()
-    prepared = prepare_domains(load_recipe(recipe, registry, set_), registry, domain, cache)
+    prepared = prepare_domains(load_recipe(recipe, registry, set_), registry, domain, cache_folder(cache))
     rows = [(name, domain_summary(processed)) for name, processed, _ in prepared]
     console = stdout_console()
     console.print(summary_table(rows))

@@ -9,8 +9,9 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from antkit.cli.data_command import CACHE, DOMAINS, RECIPE, SET, prepare_domains
+from antkit.cli.data_command import CACHE, DOMAINS, RECIPE, SET
 from antkit.cli.output import stdout_console
+from antkit.data.store import prepare_domains
 from antkit.features.catalogue import build_catalogue
 from antkit.features.store import stored_features
 from antkit.model.build import build_encoders
@@ -31,8 +32,9 @@ def build(recipe: Path = RECIPE, domain: list[str] = DOMAINS, set_: list[str] = 
     reporter = RichReporter()
     steps, started = [], time.perf_counter()
     try:
-        for _, processed, _ in prepare_domains(loaded, registry, domain, cache):
-            steps += build_catalogue(processed, encoders, cache_folder(cache), reporter)[1]
+        cache_dir = cache_folder(cache)
+        for _, processed, _ in prepare_domains(loaded, registry, domain, cache_dir):
+            steps += build_catalogue(processed, encoders, cache_dir, reporter)[1]
     finally:
         reporter.close()
     table = Table(title="features", title_justify="left")

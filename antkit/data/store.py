@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import datasets
@@ -84,3 +85,17 @@ def load_domain(folder: Path, name: str) -> Domain:
     content = {column: items[column] for column in items.column_names if column != "item_id"}
     sequences = [np.asarray(s, dtype=np.int64) for s in users["sequence"]]
     return Domain(name, items["item_id"], content, users["user_id"], sequences, stats)
+
+
+def prepare_domains(recipe, registry, domains: list[str], cache_dir: Path):
+    """Process (or load from the cache) each of ``domains`` of ``recipe`` (default: all it uses);
+    yields (name, domain, seconds)."""
+    names = recipe.data.auxiliary + recipe.data.targets
+    unknown = [d for d in domains if d not in names]
+    if unknown:
+        raise DataError(f"the recipe has no domain {', '.join(unknown)}; it has {', '.join(names)}")
+    source = registry.build("data_source", recipe.data.source)
+    for name in domains or names:
+        started = time.perf_counter()
+        domain = prepared_domain(source, name, recipe.data.min_interactions, cache_dir)
+        yield name, domain, time.perf_counter() - started
