@@ -102,9 +102,9 @@ def protocol_label(exclude_history: bool) -> str:
     return "history excluded" if exclude_history else "history kept"
 
 
-def gain_line(summary: TargetSummary, baseline: str = "the best baseline") -> str:
+def gain_line(summary: TargetSummary) -> str:
     """Relearn's relative gain per metric over the best other arm on it (needs ``summary.gains``)."""
-    return f"{summary.relearn} vs {baseline}: " + ", ".join(
+    return f"{summary.relearn} vs the best baseline: " + ", ".join(
         f"{LABELS[m]} {summary.gains[m]:+.1%} (vs {summary.best_baseline[m]})" for m in METRICS)
 
 

@@ -30,6 +30,6 @@ def target_tables(results) -> list[tuple[Table, list[str]]]:
             table.add_row(escape(label), arm["strategy"], arm["items"], *cells, str(arm["epochs"]), f"{arm['seconds']:.0f}")
         notes = [verdict(summary)]
         if summary.gains:
-            notes.append(gain_line(summary, baseline="best baseline"))
+            notes.append(gain_line(summary))
         rendered.append((table, notes))
     return rendered
