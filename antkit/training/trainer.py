@@ -47,6 +47,11 @@ class TrainingResult:
         return self.prefixes / self.train_seconds if self.train_seconds else 0.0
 
 
+def _no_progress() -> dict:
+    """An epoch's work before its first step: steps done, their losses, prefixes and seconds."""
+    return {"steps": 0, "losses": [], "prefixes": 0, "seconds": 0.0}
+
+
 def _my_batches(batches: list, context: Context) -> list:
     """This process's share; every process gets the same number of batches (DDP needs that)."""
     if not context.distributed:
@@ -86,7 +91,7 @@ def train(
     result = TrainingResult({}, -1, 0)
     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     best_score, stale, start = float("-inf"), 0, 0
-    partial = {"steps": 0, "losses": [], "prefixes": 0, "seconds": 0.0}  # the unfinished epoch's work so far
+    partial = _no_progress()  # the unfinished epoch's work so far
     if checkpoint is not None and checkpoint.exists():
         model_state, best_state, progress = load_training_state(checkpoint, optimizer)
         if progress.get("fingerprint") != fingerprint:
@@ -138,7 +143,7 @@ def train(
         losses = partial["losses"]
         result.train_seconds += partial["seconds"] + time.perf_counter() - started
         result.prefixes += partial["prefixes"] * context.world_size
-        partial = {"steps": 0, "losses": [], "prefixes": 0, "seconds": 0.0}
+        partial = _no_progress()
         schedule.step()
 
         metrics = validate(model)
