@@ -164,8 +164,8 @@ def measure(setting: str, steps: int, device_name: str) -> dict:
         "setting": setting, "items": target.n_items, "dims": target.dims, "pretrain_batch": pre_batch,
         "batch": batch, "pretrain_prefixes_per_s": pretrain, "adapt_prefixes_per_s": adapt,
         "eval_users_per_s": evaluation, "eval_users": len(cases),
-        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
-        "peak_gpu_gb": torch.cuda.max_memory_allocated(device) / 1024**3 if device.type == "cuda" else None,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+        "peak_gpu_gib": torch.cuda.max_memory_allocated(device) / 1024**3 if device.type == "cuda" else None,
         "torch_threads": torch.get_num_threads(), "device": str(device),
     }
 
@@ -190,7 +190,7 @@ def main() -> None:
     table = Table(title=f"antkit throughput ({args.device} float32; prefixes = training sequences as the reference "
                   "counts them)")
     columns = ["setting", "items", "feature dims", "pretrain prefixes/s", "adapt prefixes/s", "x ref",
-               "eval users/s", "x ref", "peak RSS GB"] + (["peak GPU GB"] if on_gpu else [])
+               "eval users/s", "x ref", "peak RSS GiB"] + (["peak GPU GiB"] if on_gpu else [])
     for column in columns:
         table.add_column(column, justify="right" if column not in ("setting", "feature dims") else "left")
     for setting in args.only or SETTINGS:
@@ -204,7 +204,7 @@ def main() -> None:
                       f"{r['adapt_prefixes_per_s'] / REFERENCE['train']:.1f}" if reference else "",
                       f"{r['eval_users_per_s']:.0f}",
                       f"{r['eval_users_per_s'] / REFERENCE['eval']:.1f}" if reference else "",
-                      f"{r['peak_rss_gb']:.2f}", *([f"{r['peak_gpu_gb']:.2f}"] if on_gpu else []))
+                      f"{r['peak_rss_gib']:.2f}", *([f"{r['peak_gpu_gib']:.2f}"] if on_gpu else []))
     Console(width=160).print(table)
     print(f"reference code (issue #2): {REFERENCE['train']:.0f} training sequences/s, {REFERENCE['eval']:.0f} "
           "evaluation users/s, 4.2 GB peak, batch 256, 5,000 items")
