@@ -12,7 +12,7 @@ import torch
 from antkit.components.base import Encoder
 from antkit.data.catalogue import Catalogue
 from antkit.data.domain import Domain
-from antkit.features.store import FeatureStore, content_key
+from antkit.features.store import FeatureStore, item_keys
 from antkit.progress import Reporter
 
 CONTENT_COLUMNS = {"text": "text", "image": "images", "price": "price"}
@@ -44,7 +44,7 @@ def build_catalogue(domain: Domain, encoders: dict[str, Encoder], cache_dir: Pat
         values = list(domain.content.get(column) or [None] * domain.n_items)
         context = ""
         if not encoder.per_item:  # its vectors depend on the whole catalogue
-            context = hashlib.sha256("".join(content_key(v, encoder.modality == "image") for v in values).encode()).hexdigest()
+            context = hashlib.sha256("".join(item_keys(values, encoder)).encode()).hexdigest()
         store = FeatureStore(Path(cache_dir) / "features", encoder, context)
         label = f"features {domain.name}/{modality}"
         failed_before, examples_before = getattr(encoder, "failed_images", 0), len(getattr(encoder, "failed_examples", []))

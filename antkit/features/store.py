@@ -38,6 +38,11 @@ def content_key(value, files: bool = False) -> str:
     return digest.hexdigest()
 
 
+def item_keys(values: list, encoder: Encoder) -> list[str]:
+    """The content key of each item's value for ``encoder`` (image references also cover their files)."""
+    return [content_key(value, files=encoder.modality == "image") for value in values]
+
+
 def _file_stamp(reference: str | Path) -> str:
     """Size and modification time of the local file ``reference`` names ("" for URLs and missing files)."""
     if str(reference).startswith(("http://", "https://")):
@@ -115,7 +120,7 @@ class FeatureStore:
     def features(self, values: list, progress: Callable[[int, int], None] | None = None):
         """Vectors (N, dim) and presence (N,) for ``values``, computing only unseen contents;
         ``progress(done, to_compute)`` is called after each chunk."""
-        keys = [content_key(v, files=self.encoder.modality == "image") for v in values]
+        keys = item_keys(values, self.encoder)
         index, vectors, present = self._load()
         missing = list(dict.fromkeys(k for k in keys if k not in index))
         first = {k: i for i, k in reversed(list(enumerate(keys)))}
@@ -123,9 +128,10 @@ class FeatureStore:
         if missing and not self.encoder.per_item:  # each vector depends on all values: encode them in one call
             all_vectors, all_present = self.encoder.encode(values)
             rows = [first[k] for k in missing]
+            vectors, present = all_vectors[rows].float(), all_present[rows].bool()
             self._clear()
-            self._write_shard(missing, all_vectors[rows].float(), all_present[rows].bool())
-            index, vectors, present = self._load()
+            self._write_shard(missing, vectors, present)
+            index = {k: i for i, k in enumerate(missing)}
             self.computed, missing = len(rows), []
             if progress is not None:
                 progress(self.computed, self.computed)

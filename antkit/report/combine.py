@@ -7,6 +7,7 @@ import statistics
 from pathlib import Path
 
 from antkit.errors import AntkitError
+from antkit.layout import RESULTS
 from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm, protocol_label, top_labels
 
 
@@ -14,7 +15,7 @@ def load_runs(folders: list[Path]) -> list[dict]:
     """The ``results.json`` of each run folder."""
     runs = []
     for folder in folders:
-        path = Path(folder) / "results.json"
+        path = Path(folder) / RESULTS
         try:
             run = json.loads(path.read_text())
         except (OSError, ValueError) as error:
