@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from antkit.errors import AntkitError, CheckpointError
+from antkit.io import read_json_object
 from antkit.layout import PRETRAIN, RESULTS
 from antkit.model.pretrained import model_from_checkpoint
 from antkit.model.recommender import SequentialRecommender
@@ -127,10 +128,7 @@ def _run_results(folder: Path) -> dict | None:
     path = folder.parent / RESULTS
     if folder.name != PRETRAIN or not path.exists():
         return None
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise AntkitError(f"{path}: not readable JSON ({error})") from None
+    return read_json_object(path)
 
 
 def _operations(folder: Path, card: str) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,18 @@ def atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str
     """Write tensors as safetensors atomically."""
     with _atomic(path) as partial:
         save_file({k: v.contiguous() for k, v in tensors.items()}, str(partial), metadata=metadata)
+
+
+def read_json_object(path: Path, error: type[AntkitError] = AntkitError, advice: str = "") -> dict:
+    """The JSON object in ``path``; an unreadable file, bad JSON or another JSON value raises ``error`` naming the
+    file, followed by ``advice``."""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as problem:
+        raise error(f"{path}: not readable JSON ({problem}){advice}") from None
+    if not isinstance(value, dict):
+        raise error(f"{path}: not a JSON object{advice}")
+    return value
 
 
 def atomic_write_text(path: Path, text: str) -> None:

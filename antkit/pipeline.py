@@ -22,7 +22,7 @@ from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError, CheckpointError
 from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors, item_table
 from antkit.features.catalogue import build_catalogue, feature_line
-from antkit.io import atomic_save, atomic_write_text, writable_folder
+from antkit.io import atomic_save, atomic_write_text, read_json_object, writable_folder
 from antkit.layout import TEST_VALUES, arm_folder, default_out, pretrain_folder, test_values_path
 from antkit.model.build import build_encoders, build_model
 from antkit.model.pretrained import check_fits, model_from_checkpoint
@@ -52,16 +52,8 @@ def _finished_record(path: Path) -> dict | None:
     """The JSON record a finished stage leaves (None before it finishes); a damaged one is a clear error."""
     if not path.exists():
         return None
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        record, problem = None, str(error)
-    else:
-        problem = "not a JSON object"
-    if not isinstance(record, dict):
-        raise CheckpointError(f"{path}: unreadable ({problem}); delete it to have this stage finished again "
-                              "(it resumes from its training checkpoint)")
-    return record
+    return read_json_object(path, CheckpointError, "; delete it to have this stage finished again (it resumes "
+                            "from its training checkpoint)")
 
 
 def _fingerprint(*parts) -> str:
@@ -192,8 +184,7 @@ class Run:
         ev = recipe.evaluation
         evaluated = time.perf_counter()
         table = item_table(model, catalogue, self.context.device)
-        tested = evaluate_with_errors(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context,
-                                      table)
+        tested = self._test(model, catalogue, test, table)
         test_seconds = time.perf_counter() - evaluated
         other = evaluate(model, catalogue, test, ev.ks, not ev.exclude_history, ev.batch_size, self.context, table)
         stored = {
@@ -215,10 +206,15 @@ class Run:
         barrier(self.context)
         return stored
 
+    def _test(self, model, catalogue, test, table=None):
+        """The test metrics, their standard errors and per-user values (``evaluate_with_errors``)."""
+        ev = self.recipe.evaluation
+        return evaluate_with_errors(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context,
+                                    table)
+
     def recover_test_values(self, target: str, arm, folder: Path, stored: dict) -> None:
         """Per-user test values for an arm finished before antkit kept them: its saved model evaluated again,
         and kept only if it reproduces the stored test metrics (else the verdict stays unpaired, and says so)."""
-        ev = self.recipe.evaluation
         try:
             model = model_from_checkpoint(read_checkpoint(folder, self.registry), self.registry)
         except CheckpointError as error:
@@ -227,7 +223,7 @@ class Run:
         model.to(self.context.device)
         catalogue = self.catalogues[target].select(arm.modality_set(self.configured))
         test = evaluation_set(self.domains[target].sequences, "test", self.recipe.model.max_length)
-        tested = evaluate_with_errors(model, catalogue, test, ev.ks, ev.exclude_history, ev.batch_size, self.context)
+        tested = self._test(model, catalogue, test)
         if any(abs(tested.metrics[m] - stored["test"][m]) > 1e-6 for m in stored["test"]):
             self.reporter.message(f"{target}/{arm.label}: its saved model no longer reproduces its test metrics "
                                   "(other code?); per-user values not recovered")

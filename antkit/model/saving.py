@@ -20,7 +20,7 @@ from safetensors.torch import load
 
 import antkit
 from antkit.errors import CheckpointError
-from antkit.io import atomic_save, atomic_write_text
+from antkit.io import atomic_save, atomic_write_text, read_json_object
 from antkit.plugins.registry import Registry
 
 FORMAT = 1
@@ -102,14 +102,10 @@ def read_checkpoint(folder: Path, registry: Registry) -> Checkpoint:
     config_path = folder / "config.json"
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: no such checkpoint folder")
-    try:
-        config = json.loads(config_path.read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{config_path}: missing; a checkpoint folder holds config.json and "
-                              "model.safetensors") from None
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{config_path}: not readable JSON ({error})") from None
-    missing = [key for key in REQUIRED_CONFIG if not isinstance(config, dict) or key not in config]
+    if not config_path.exists():
+        raise CheckpointError(f"{config_path}: missing; a checkpoint folder holds config.json and model.safetensors")
+    config = read_json_object(config_path, CheckpointError)
+    missing = [key for key in REQUIRED_CONFIG if key not in config]
     if missing:
         raise CheckpointError(f"{config_path}: not an antkit checkpoint config (no {', '.join(missing)})")
     for component in config["components"]:
@@ -120,8 +116,5 @@ def read_checkpoint(folder: Path, registry: Registry) -> Checkpoint:
                                   f"which is not installed here; install it (pip install {package})")
     state, digest = read_weights(folder / "model.safetensors")
     recipe_path = folder / "recipe.json"
-    try:
-        recipe = json.loads(recipe_path.read_text()) if recipe_path.exists() else None
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{recipe_path}: not readable JSON ({error})") from None
+    recipe = read_json_object(recipe_path, CheckpointError) if recipe_path.exists() else None
     return Checkpoint(folder, config, state, recipe, digest)

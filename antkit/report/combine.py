@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 
 from antkit.errors import AntkitError
+from antkit.io import read_json_object
 from antkit.layout import RESULTS
 from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm, protocol_label, top_labels
 
@@ -16,10 +16,7 @@ def load_runs(folders: list[Path]) -> list[dict]:
     runs = []
     for folder in folders:
         path = Path(folder) / RESULTS
-        try:
-            run = json.loads(path.read_text())
-        except (OSError, ValueError) as error:
-            raise AntkitError(f"{path}: not a readable antkit results file ({error})") from None
+        run = read_json_object(path)
         problem = _shape_problem(run)
         if problem:
             raise AntkitError(f"{path}: not an antkit results file ({problem})")
