@@ -13,7 +13,7 @@ import antkit.data.store as store_module
 from antkit.data.processing import k_core, process
 from antkit.data.sources import SyntheticConfig, SyntheticSource
 from antkit.data.store import prepared_domain
-from antkit.data.synthetic import COLORS, DOMAINS, KINDS, NOUNS, WorldSettings, generate
+from antkit.data.synthetic import COLORS, DOMAINS, KIND_WORDS, KINDS, NOUNS, WorldSettings, generate
 from antkit.errors import DataError
 from antkit.features.store import content_key
 
@@ -41,20 +41,44 @@ def test_differs_across_seeds(office):
     assert other.interactions["item_id"] != office.interactions["item_id"]
 
 
+def product_words(domain):
+    """Each item's words after its colour: the product noun (family 0, "rename"), or collection and kind word."""
+    return [text.split(" ", 3)[3] for text in domain.items["text"]]
+
+
 def test_families_disagree_about_what_content_means(office):
-    """Items are generated in the same (kind, colour, tier) order everywhere: domains of one family name each
-    kind with the same noun, the two families with different nouns for every kind."""
+    """Items are generated in the same (kind, colour, tier) order everywhere. Family 0 names each kind with one
+    of NOUNS; family 1 ("regroup") borrows those nouns for its collections (one per colour and tier, shared by
+    every kind) and names kinds with words of its own, so grouping family 1's items by family 0's nouns groups
+    them by collection, not by kind."""
     kitchen, garden = generate("kitchen", 0, SMALL), generate("garden", 0, SMALL)
-
-    def nouns(domain):
-        return [text.rsplit(" ", 1)[1] for text in domain.items["text"]]
-
-    assert nouns(kitchen) == nouns(garden)
-    assert all(a != b for a, b in zip(nouns(kitchen), nouns(office)))
-    assert set(nouns(kitchen)) == set(nouns(office)) == set(NOUNS)
+    assert product_words(kitchen) == product_words(garden)
+    assert set(product_words(kitchen)) == set(NOUNS)
+    cells = [(kind, colour, tier) for kind in range(KINDS) for colour in range(len(COLORS)) for tier in range(3)]
+    collection = {}
+    for (kind, colour, tier), words in zip(cells, product_words(office)):
+        noun, kind_word = words.split(" ")
+        assert noun in NOUNS and kind_word == KIND_WORDS[kind]
+        assert collection.setdefault((colour, tier), noun) == noun
+    assert len(set(collection.values())) == len(COLORS) * 3
+    assert not set(KIND_WORDS) & set(NOUNS)
     assert DOMAINS["kitchen"].look != DOMAINS["office"].look
     assert all(i.startswith("office-") for i in office.items["item_id"])
     assert not set(office.items["item_id"]) & set(kitchen.items["item_id"])
+
+
+def test_rename_keeps_the_grouping_under_other_names():
+    """With words="rename" family 1 names each kind with another noun: the same grouping, other names; the
+    interactions are those of "regroup" (only the words differ)."""
+    rename = WorldSettings(users=200, items_per_cell=1, words="rename")
+    kitchen, office = generate("kitchen", 0, rename), generate("office", 0, rename)
+    assert all(a != b for a, b in zip(product_words(kitchen), product_words(office)))
+    assert set(product_words(office)) == set(NOUNS)
+    kinds_of = {}
+    for index, noun in enumerate(product_words(office)):
+        kinds_of.setdefault(noun, set()).add(index // (len(COLORS) * 3))
+    assert all(len(kinds) == 1 for kinds in kinds_of.values())
+    assert generate("office", 0, SMALL).interactions == office.interactions
 
 
 def test_item_counts_and_interactions(office):

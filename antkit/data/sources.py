@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from antkit.components.base import ComponentConfig, DataSource
@@ -27,6 +29,9 @@ class SyntheticConfig(ComponentConfig):
     loyalty_strength: float = Field(0.8, ge=0, le=1, description="how strongly users stick to their attribute")
     missing_image: float = Field(0.1, ge=0, le=1)
     missing_price: float = Field(0.1, ge=0, le=1)
+    words: Literal["regroup", "rename"] = Field(
+        "regroup", description="how the item words of office/sports/pets differ from kitchen/garden/toys's: 'regroup' "
+        "(their product words name collections, not kinds) or 'rename' (the same words name other kinds)")
 
 
 class SyntheticSource(DataSource):
@@ -49,7 +54,7 @@ class SyntheticSource(DataSource):
         settings = synthetic.WorldSettings(
             users=size.users or c.users, items_per_cell=c.items_per_cell,
             mean_length=size.mean_length or c.mean_length, loyalty_strength=c.loyalty_strength,
-            missing_image=c.missing_image, missing_price=c.missing_price,
+            missing_image=c.missing_image, missing_price=c.missing_price, words=c.words,
         )
         return synthetic.generate(domain, c.seed, settings)
 

@@ -10,15 +10,19 @@ the same in every domain: knowledge a sequence model needs many sequences to lea
 pre-training can transfer.
 
 What differs, in two families of domains (``look`` 0 and 1):
-- what the item content means: which product word ("rack", "holder", ...) and which drawing stand for which
-  kind, and which tier word ("premium", "basic", ...) and background go with which price tier. An item side
-  learned on one family reads the other family's items confidently and wrongly;
+- what the item content means. In family 0 the product word ("rack", "holder", ...) and the drawing name the
+  kind. In family 1 (``words="regroup"``, the default) each kind has a word of its own ("folder", "binder",
+  ...) and family 0's product words name the item's *collection* (its colour and price tier): an item side
+  learned on family 0 groups family 1's items by collection, confidently and wrongly. With ``words="rename"``
+  family 1 names each kind with another of family 0's words instead: the grouping carries over, only the
+  names are wrong. In both, the drawings and the tier words and backgrounds are re-assigned;
 - which attribute users stick to: colour in family 0; price tier in family 1, where users also avoid the
   colour they just bought.
 So the pre-trained item side is misleading on the other family (naive transfer, fine-tuning it, can hurt),
 while the sequence layers stay useful: the situation ANT's re-learning is designed for.
 
-Items carry generated text ("<brand> <tier word> <colour> <noun>"), a 32x32 PNG picture (the kind's
+Items carry generated text ("<brand> <tier word> <colour> <noun>", in family 1 with "regroup"
+"<brand> <tier word> <colour> <collection noun> <kind word>"), a 32x32 PNG picture (the kind's
 drawing in the item's colour, on a background set by its price tier) and a price; some items miss their
 picture or price.
 """
@@ -33,10 +37,12 @@ from PIL import Image
 
 from antkit.data.domain import RawDomain
 
-VERSION = 9  # bump whenever the generated data changes, so caches are rebuilt
+VERSION = 10  # bump whenever the generated data changes, so caches are rebuilt
 KINDS = 24
 NOUNS = ("holder", "organizer", "case", "stand", "kit", "set", "pack", "bag", "box", "tray", "rack", "cover",
          "basket", "bottle", "mat", "lamp", "clip", "hook", "pad", "jar", "brush", "bin", "strap", "shelf")
+KIND_WORDS = ("folder", "binder", "stapler", "ruler", "marker", "pen", "tape", "glue", "lock", "rope", "ball", "glove",
+              "helmet", "sock", "towel", "whistle", "net", "cap", "vest", "belt", "bell", "fan", "clock", "mirror")
 COLORS = {"red": (200, 40, 40), "blue": (40, 70, 200), "green": (40, 160, 60), "black": (25, 25, 25)}
 TIER_BACKGROUNDS = ((250, 250, 250), (215, 200, 170), (150, 170, 200))
 TIER_WORDS = (("basic", "value"), ("classic", "standard"), ("premium", "deluxe"))
@@ -68,6 +74,7 @@ class WorldSettings:
     loyalty_strength: float = 0.8  # chance that the next item has the user's preferred loyal attribute
     missing_image: float = 0.1
     missing_price: float = 0.1
+    words: str = "regroup"  # how family 1's item words differ from family 0's: "regroup" or "rename"
 
 
 # twelve cycles of four kinds; every kind is in two, with a different successor in each
@@ -139,7 +146,11 @@ def generate(name: str, seed: int, settings: WorldSettings = WorldSettings()) ->
             for tier in range(3):
                 for _ in range(settings.items_per_cell):
                     brand = spec.brands[rng.integers(len(spec.brands))]
-                    words = [brand, TIER_WORDS[tier_look[tier]][rng.integers(2)], color, NOUNS[role[kind]]]
+                    product = NOUNS[role[kind]]
+                    if spec.look == 1 and settings.words == "regroup":
+                        collection = role[KINDS // 2 + 4 * tier + color_index]  # one per (tier, colour)
+                        product = f"{NOUNS[collection]} {KIND_WORDS[kind]}"
+                    words = [brand, TIER_WORDS[tier_look[tier]][rng.integers(2)], color, product]
                     price = spec.price_scale * (1.0, 2.5, 6.0)[tier] * float(np.exp(rng.normal(0, 0.25)))
                     items["item_id"].append(f"{name}-{len(attributes):04d}")
                     items["text"].append(" ".join(words))
