@@ -119,6 +119,16 @@ def test_some_prices_and_images_missing(office):
     assert all(len(images) == 1 for images in complete.items["images"])
 
 
+def test_the_source_passes_words_on_and_caches_each_world_apart():
+    """``data.source.words`` reaches the generator, and the two worlds have different cache fingerprints."""
+    regroup = SyntheticSource(SyntheticConfig(users=20))
+    rename = SyntheticSource(SyntheticConfig(users=20, words="rename"))
+    assert regroup.fingerprint("office") != rename.fingerprint("office")
+    expected = generate("office", 0, WorldSettings(users=20, words="rename"))
+    assert product_words(rename.load("office")) == product_words(expected)
+    assert product_words(regroup.load("office")) != product_words(expected)
+
+
 def test_unknown_domain_is_data_error():
     """The synthetic source names the available domains for an unknown one."""
     with pytest.raises(DataError, match="no domain 'garage'; available: garden, kitchen, office, pets, sports, toys"):
