@@ -7,7 +7,6 @@ The token comes from the usual huggingface_hub sources (``HF_TOKEN``, ``hf auth 
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -174,7 +173,8 @@ def info(repo_id: str, revision: str | None = None, token: str | None = None) ->
 
     with _hub_call("info", check_repo_id(repo_id)):
         details = HfApi(token=token).model_info(repo_id, revision=revision)
-        config = json.loads(Path(hf_hub_download(repo_id, "config.json", revision=details.sha, token=token)).read_text())
+        downloaded = Path(hf_hub_download(repo_id, "config.json", revision=details.sha, token=token))
+    config = read_json_object(downloaded, CheckpointError, f" (config.json of {repo_id} on the Hub)")
     return {"repo_id": repo_id, "revision": revision or "main", "commit": details.sha,
             "files": sorted(s.rfilename for s in details.siblings or []), "config": config}
 

@@ -68,7 +68,7 @@ def test_cli_writes_markdown_and_reports_bad_folder(tmp_path, monkeypatch, capsy
     with pytest.raises(SystemExit) as exited:
         app_module.main()
     assert exited.value.code == 1
-    assert "missing/results.json: not readable JSON" in capsys.readouterr().err.replace("\n", "")
+    assert "missing/results.json: no such file" in capsys.readouterr().err.replace("\n", "")
 
 
 def test_missing_protocol_and_folder_as_out_are_clear_errors(tmp_path, monkeypatch, capsys):

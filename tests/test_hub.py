@@ -160,3 +160,15 @@ def test_pulled_checkpoint_that_does_not_fit_fails_before_training(local_hub, lo
     with pytest.raises(CheckpointError, match=r"model\.dim: checkpoint 32, recipe 16"):
         antkit.run(TINY, tmp_path / "bad", [ARMS, f"pretrained=hf://{REPO}", "model.dim=16"])
     assert not (tmp_path / "bad" / "office").exists()
+
+
+def test_info_names_a_damaged_config_on_the_hub(local_hub, monkeypatch, capsys):
+    """A repository whose config.json is not JSON (uploaded with the real client): one message, no traceback."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo("antkit-tests/damaged")
+    api.upload_file(path_or_fileobj=b"{not json", path_in_repo="config.json", repo_id="antkit-tests/damaged")
+    code, text = cli(monkeypatch, capsys, "hub", "info", "antkit-tests/damaged")
+    assert code == 1 and "Traceback" not in text
+    assert "not readable JSON" in text and "(config.json of antkit-tests/damaged on the Hub)" in text.replace("\n", "")

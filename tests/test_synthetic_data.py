@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections import Counter
 
 import numpy as np
@@ -117,6 +119,32 @@ def test_some_prices_and_images_missing(office):
     complete = generate("office", 0, WorldSettings(users=10, items_per_cell=1, missing_image=0, missing_price=0))
     assert all(p is not None for p in complete.items["price"])
     assert all(len(images) == 1 for images in complete.items["images"])
+
+
+def world_digest(domain) -> str:
+    """sha256 of a raw domain's ids, texts, prices, interactions and decoded pixels (not the PNG bytes, which
+    depend on the zlib build)."""
+    digest = hashlib.sha256(json.dumps([domain.items["item_id"], domain.items["text"], domain.items["price"],
+                                        domain.interactions]).encode())
+    for images in domain.items["images"]:
+        for data in images:
+            digest.update(np.asarray(Image.open(io.BytesIO(data))).tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("office", "f937106b786f177ea230d515170e4ce7ef4dc813150737bc3d4907395f6ac219"),
+    ("kitchen", "b256d71d9a9b842ba585959706ff69344c4acdbd31efe744225b1f676baa365e"),
+])
+def test_rename_is_the_earlier_world_exactly(name, expected):
+    """words="rename" generates what the generator of commit 7c0e294 (data VERSION 9) generated, so the README's
+    runs on the earlier world stay reproducible (digests computed with that commit's code)."""
+    assert world_digest(generate(name, 0, WorldSettings(users=200, items_per_cell=1, words="rename"))) == expected
+
+
+def test_an_unknown_world_is_refused():
+    with pytest.raises(ValueError, match="words must be one of regroup, rename, not 'Regroup'"):
+        generate("office", 0, WorldSettings(users=5, words="Regroup"))
 
 
 def test_the_source_passes_words_on_and_caches_each_world_apart():

@@ -41,6 +41,7 @@ VERSION = 10  # bump whenever the generated data changes, so caches are rebuilt
 KINDS = 24
 NOUNS = ("holder", "organizer", "case", "stand", "kit", "set", "pack", "bag", "box", "tray", "rack", "cover",
          "basket", "bottle", "mat", "lamp", "clip", "hook", "pad", "jar", "brush", "bin", "strap", "shelf")
+WORDS = ("regroup", "rename")  # the two worlds: see the module docstring
 KIND_WORDS = ("folder", "binder", "stapler", "ruler", "marker", "pen", "tape", "glue", "lock", "rope", "ball", "glove",
               "helmet", "sock", "towel", "whistle", "net", "cap", "vest", "belt", "bell", "fan", "clock", "mirror")
 COLORS = {"red": (200, 40, 40), "blue": (40, 70, 200), "green": (40, 160, 60), "black": (25, 25, 25)}
@@ -74,7 +75,7 @@ class WorldSettings:
     loyalty_strength: float = 0.8  # chance that the next item has the user's preferred loyal attribute
     missing_image: float = 0.1
     missing_price: float = 0.1
-    words: str = "regroup"  # how family 1's item words differ from family 0's: "regroup" or "rename"
+    words: str = "regroup"  # how family 1's item words differ from family 0's: one of WORDS
 
 
 # twelve cycles of four kinds; every kind is in two, with a different successor in each
@@ -132,6 +133,8 @@ def _picture(rng: np.random.Generator, shape: int, color: str, tier: int) -> byt
 def generate(name: str, seed: int, settings: WorldSettings = WorldSettings()) -> RawDomain:
     """The raw domain ``name`` (one of ``DOMAINS``), identical for the same seed and settings."""
     spec = DOMAINS[name]
+    if settings.words not in WORDS:
+        raise ValueError(f"words must be one of {', '.join(WORDS)}, not {settings.words!r}")
     rng = np.random.default_rng([seed, sorted(DOMAINS).index(name)])
     # each family shifts the same random assignment, so the families disagree about every kind and tier
     assignment = np.random.default_rng([seed, 1000])

@@ -16,6 +16,8 @@ def load_runs(folders: list[Path]) -> list[dict]:
     runs = []
     for folder in folders:
         path = Path(folder) / RESULTS
+        if not path.is_file():
+            raise AntkitError(f"{path}: no such file ({folder} is not a finished antkit run folder?)")
         run = read_json_object(path)
         problem = _shape_problem(run)
         if problem:
