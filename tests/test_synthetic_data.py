@@ -157,6 +157,19 @@ def test_the_source_passes_words_on_and_caches_each_world_apart():
     assert product_words(regroup.load("office")) != product_words(expected)
 
 
+def test_a_fingerprint_covers_what_generates_its_domain():
+    """A domain's cache fingerprint changes with its own settings only: the target family's words or a target's
+    size leave the pre-training family's fingerprints (and so a pre-training on them) as they are."""
+    base = SyntheticSource(SyntheticConfig())
+    changed = SyntheticSource(SyntheticConfig(words="rename", domains={"office": {"users": 50}}))
+    assert base.fingerprint("kitchen") == changed.fingerprint("kitchen")
+    assert base.fingerprint("office") != changed.fingerprint("office")
+    assert base.fingerprint("sports") != changed.fingerprint("sports")  # words
+    assert base.fingerprint("kitchen") != SyntheticSource(SyntheticConfig(seed=1)).fingerprint("kitchen")
+    with pytest.raises(DataError, match="no domain 'garage'"):
+        base.fingerprint("garage")
+
+
 def test_unknown_domain_is_data_error():
     """The synthetic source names the available domains for an unknown one."""
     with pytest.raises(DataError, match="no domain 'garage'; available: garden, kitchen, office, pets, sports, toys"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Literal
 
 from pydantic import Field
@@ -42,21 +44,28 @@ class SyntheticSource(DataSource):
     Config = SyntheticConfig
 
     def fingerprint(self, domain: str) -> str:
-        return f"synthetic-v{synthetic.VERSION}:{self.config.model_dump_json()}:{domain}"
+        """What generates ``domain``: its own sizes, and the words setting only where it applies (family 1), so
+        changing a target's size or words keeps the other domains' cached data and features."""
+        settings = dataclasses.asdict(self._settings(domain))
+        if synthetic.DOMAINS[domain].look == 0:
+            del settings["words"]
+        return f"synthetic-v{synthetic.VERSION}:{self.config.seed}:{json.dumps(settings, sort_keys=True)}:{domain}"
 
     def load(self, domain: str):
+        return synthetic.generate(domain, self.config.seed, self._settings(domain))
+
+    def _settings(self, domain: str) -> synthetic.WorldSettings:
         if domain not in synthetic.DOMAINS:
             raise DataError(
                 f"synthetic data has no domain '{domain}'; available: {', '.join(sorted(synthetic.DOMAINS))}"
             )
         c = self.config
         size = c.domains.get(domain, DomainSize())
-        settings = synthetic.WorldSettings(
+        return synthetic.WorldSettings(
             users=size.users or c.users, items_per_cell=c.items_per_cell,
             mean_length=size.mean_length or c.mean_length, loyalty_strength=c.loyalty_strength,
             missing_image=c.missing_image, missing_price=c.missing_price, words=c.words,
         )
-        return synthetic.generate(domain, c.seed, settings)
 
 
 @hookimpl
