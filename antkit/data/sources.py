@@ -31,7 +31,7 @@ class SyntheticConfig(ComponentConfig):
     loyalty_strength: float = Field(0.8, ge=0, le=1, description="how strongly users stick to their attribute")
     missing_image: float = Field(0.1, ge=0, le=1)
     missing_price: float = Field(0.1, ge=0, le=1)
-    words: Literal["regroup", "rename"] = Field(
+    words: Literal[synthetic.WORDS] = Field(
         "regroup", description="how the item words of office/sports/pets differ from kitchen/garden/toys's: 'regroup' "
         "(their product words name collections, not kinds) or 'rename' (the same words name other kinds)")
 

@@ -26,9 +26,9 @@ def load_runs(folders: list[Path]) -> list[dict]:
     return runs
 
 
-def _shape_problem(run) -> str | None:
+def _shape_problem(run: dict) -> str | None:
     """What ``run`` lacks of the results an antkit run writes (None when nothing)."""
-    if not isinstance(run, dict) or not isinstance(run.get("targets"), dict) or not run["targets"]:
+    if not isinstance(run.get("targets"), dict) or not run["targets"]:
         return "no 'targets' table"
     for target, arms in run["targets"].items():
         if not isinstance(arms, dict) or not arms:
