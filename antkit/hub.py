@@ -8,18 +8,20 @@ The token comes from the usual huggingface_hub sources (``HF_TOKEN``, ``hf auth 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
 from antkit.errors import AntkitError, CheckpointError
-from antkit.io import read_json_object
+from antkit.io import read_json_object, writable_folder
 from antkit.layout import PRETRAIN, RESULTS
 from antkit.model.pretrained import model_from_checkpoint
 from antkit.model.recommender import SequentialRecommender
-from antkit.model.saving import read_checkpoint
+from antkit.model.saving import check_config, read_checkpoint
 from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
 from antkit.report.model_card import render_model_card
+from antkit.report.results import read_results
 
 PREFIX = "hf://"
 CHECKPOINT_FILES = ["model.safetensors", "config.json", "recipe.json", "README.md"]
@@ -123,11 +125,11 @@ def push(path: str | Path, repo_id: str, *, private: bool = False, revision: str
 
 
 def _run_results(folder: Path) -> dict | None:
-    """The results of the run a pre-training folder belongs to (``RUN/results.json``), if any."""
+    """The results of the run a pre-training folder belongs to (``RUN/results.json``, checked), if any."""
     path = folder.parent / RESULTS
     if folder.name != PRETRAIN or not path.exists():
         return None
-    return read_json_object(path)
+    return read_results(path)
 
 
 def _operations(folder: Path, card: str) -> list:
@@ -140,13 +142,28 @@ def _operations(folder: Path, card: str) -> list:
 
 def pull(repo_id: str, revision: str | None = None, local_dir: str | Path | None = None,
          token: str | None = None) -> Path:
-    """Download a checkpoint (the Hub cache is used, and works offline once filled); returns its folder."""
+    """Download a checkpoint (the Hub cache is used, and works offline once filled); returns its folder. Its
+    config.json comes first, and a repository that is not an antkit checkpoint is refused before the rest."""
     from huggingface_hub import snapshot_download
 
-    with _hub_call("pull", check_repo_id(repo_id)):
-        folder = snapshot_download(repo_id, revision=revision, local_dir=local_dir, token=token,
-                                   allow_patterns=CHECKPOINT_FILES)
-    return Path(folder)
+    check_repo_id(repo_id)
+    if local_dir is not None:
+        writable_folder(local_dir, "hub pull: the local folder")
+    with _hub_call("pull", repo_id):
+        download = partial(snapshot_download, repo_id, revision=revision, local_dir=local_dir, token=token)
+        _hub_config(Path(download(allow_patterns=["config.json"])) / "config.json", repo_id)
+        return Path(download(allow_patterns=CHECKPOINT_FILES))
+
+
+def _hub_config(path: Path, repo_id: str) -> dict:
+    """The config.json of Hub repository ``repo_id``, downloaded to ``path``, checked as ``read_checkpoint``
+    checks a local one; a repository without one, or with another program's, is a CheckpointError."""
+    where = f"config.json of {repo_id} on the Hub"
+    if not path.is_file():
+        raise CheckpointError(f"{repo_id}: not an antkit checkpoint (no config.json on the Hub)")
+    config = read_json_object(path, CheckpointError, f" ({where})")
+    check_config(config, where)
+    return config
 
 
 def resolve(reference: str | Path) -> Path:
@@ -169,14 +186,14 @@ def resolve_all(reference: str | Path) -> list[Path]:
 
 def info(repo_id: str, revision: str | None = None, token: str | None = None) -> dict:
     """What a Hub checkpoint holds, from its config.json: commit, files, components, encoders, sizes."""
-    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub import HfApi, snapshot_download
 
     with _hub_call("info", check_repo_id(repo_id)):
         details = HfApi(token=token).model_info(repo_id, revision=revision)
-        downloaded = Path(hf_hub_download(repo_id, "config.json", revision=details.sha, token=token))
-    config = read_json_object(downloaded, CheckpointError, f" (config.json of {repo_id} on the Hub)")
+        folder = Path(snapshot_download(repo_id, revision=details.sha, token=token, allow_patterns=["config.json"]))
     return {"repo_id": repo_id, "revision": revision or "main", "commit": details.sha,
-            "files": sorted(s.rfilename for s in details.siblings or []), "config": config}
+            "files": sorted(s.rfilename for s in details.siblings or []),
+            "config": _hub_config(folder / "config.json", repo_id)}
 
 
 def from_pretrained(reference: str | Path, registry: Registry | None = None) -> SequentialRecommender:

@@ -13,18 +13,28 @@ from safetensors.torch import save_file
 from antkit.errors import AntkitError
 
 
+def _umask() -> int:
+    """The process's umask (reading it sets it, so it is put back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def _atomic(path: Path):
     """A temporary file beside ``path`` to write; it replaces ``path`` when the block ends, and is removed if the
-    block (or the replacing) fails."""
+    block (or the replacing) fails. A file system error is an AntkitError naming ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    writable_folder(path.parent, "folder")
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         yield partial
+        os.chmod(partial, 0o666 & ~_umask())  # as open() would create it (safetensors writes 0600)
         os.replace(partial, path)
-    except BaseException:
+    except BaseException as error:
         partial.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise AntkitError(f"{path}: cannot be written ({error.strerror or error})") from None
         raise
 
 
@@ -62,5 +72,7 @@ def writable_folder(path: Path, what: str) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise AntkitError(f"{what} {path}: cannot be used as a folder ({error.strerror or error})") from None
+        in_the_way = next((p for p in (path, *path.parents) if p.is_file()), None)
+        problem = f"the file {in_the_way} is in the way" if in_the_way else error.strerror or error
+        raise AntkitError(f"{what} {path}: cannot be used as a folder ({problem})") from None
     return path

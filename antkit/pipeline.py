@@ -40,7 +40,7 @@ from antkit.training.trainer import TrainingSettings, train
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("ANTKIT_CACHE", Path.home() / ".cache" / "antkit"))
+    return Path(os.environ.get("ANTKIT_CACHE") or Path.home() / ".cache" / "antkit")  # set but empty: unset
 
 
 def cache_folder(cache: str | Path | None = None) -> Path:
@@ -151,8 +151,10 @@ class Run:
         return state, summary
 
     # adaptation ---------------------------------------------------------------
-    def adapt(self, target: str, arm, pretrained: dict[str, torch.Tensor] | None, pretrain_id: str) -> dict:
-        """Train one arm on ``target`` and evaluate it; returns its metrics and timings."""
+    def adapt(self, target: str, arm, pretrained: dict[str, torch.Tensor] | None, pretrain_id: str,
+              origin: str = "") -> dict:
+        """Train one arm on ``target`` and evaluate it; returns its metrics and timings. ``origin`` names the
+        folder of the ``pretrained`` weights in errors."""
         recipe = self.recipe
         folder = self.out / target / arm_folder(arm.label)
         fingerprint = _fingerprint(self.source.fingerprint(target), recipe.data.min_interactions,
@@ -173,7 +175,10 @@ class Run:
         torch.manual_seed(recipe.seed)
         model = build_model(recipe, self.registry, catalogue.dims, arm.items, domain.n_items, modalities)
         strategy = self.registry.build("strategy", arm.strategy)
-        strategy.prepare(model, pretrained if strategy.uses_pretrained else None)
+        try:
+            strategy.prepare(model, pretrained if strategy.uses_pretrained else None)
+        except CheckpointError as error:
+            raise CheckpointError(f"{origin}: {error}") from None
         segments = training_segments(domain.sequences, recipe.model.max_length)
         started = time.perf_counter()
         result = train(model, "full", catalogue, segments, self._settings(recipe.adapt),
@@ -274,15 +279,22 @@ class Run:
                                   "that transfers (" + "; ".join("+".join(m) for m in transferring) + ")")
         return found
 
+    def make_arm_folders(self) -> None:
+        """Every arm's folder, made before any training: a file in the way stops the run now, not after hours."""
+        for target in self.recipe.data.targets:
+            for arm in self.recipe.arms:
+                writable_folder(self.out / target / arm_folder(arm.label), f"arm '{arm.label}' folder")
+
     def execute(self) -> RunResults:
         started = time.perf_counter()
         self.prepare_data()
         pretrained = self.starting_checkpoints()  # pre-training folder -> (state, summary)
+        self.make_arm_folders()
         targets, comparisons = {}, {}
         for target in self.recipe.data.targets:
             targets[target] = {}
             for arm in self.recipe.arms:
-                state, pretrain_id = None, ""
+                state, pretrain_id, origin = None, "", ""
                 if self.registry.get("strategy", arm.strategy.name).uses_pretrained:
                     modalities = arm.modality_set(self.configured)
                     name = pretrain_folder(modalities, self.configured)
@@ -293,8 +305,9 @@ class Run:
                                 f"'{arm.label}' ({'+'.join(modalities)}), and the recipe has no auxiliary domains "
                                 "to pre-train them on")
                         pretrained[name] = self.pretrain(modalities)
-                    state, pretrain_id = pretrained[name][0], pretrained[name][1]["fingerprint"]
-                targets[target][arm.label] = self.adapt(target, arm, state, pretrain_id)
+                    state, summary = pretrained[name]
+                    pretrain_id, origin = summary["fingerprint"], summary.get("checkpoint", str(self.out / name))
+                targets[target][arm.label] = self.adapt(target, arm, state, pretrain_id, origin)
             comparison = self.relearn_vs_scratch(target, targets[target])
             if comparison:
                 comparisons[target] = comparison

@@ -1,12 +1,14 @@
-"""Shared fixtures: a fresh registry per test, a private cache, and the tiny recipe."""
+"""Shared fixtures: a fresh registry per test, a private cache, the tiny recipe, and the CLI's user errors."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from hub_server import local_hub  # noqa: F401  (the loopback Hub fixture, for every test module)
 
+from antkit.cli import app as app_module
 from antkit.plugins.manager import load_registry
 
 TESTS = Path(__file__).parent
@@ -32,3 +34,17 @@ def registry():
 @pytest.fixture
 def tiny_recipe_path() -> Path:
     return TINY_RECIPE
+
+
+@pytest.fixture
+def cli_error(monkeypatch, capsys):
+    """``cli_error(*args)`` runs ``antkit ARGS``, checks that it fails as a user error (exit 1, no traceback),
+    and returns the message (its line breaks removed)."""
+    def run(*args) -> str:
+        monkeypatch.setattr(sys, "argv", ["antkit", *map(str, args)])
+        with pytest.raises(SystemExit) as exited:
+            app_module.main()
+        error = capsys.readouterr().err.replace("\n", "")
+        assert exited.value.code == 1 and "Traceback" not in error
+        return error
+    return run

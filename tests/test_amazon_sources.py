@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -138,6 +139,8 @@ def test_plain_json_and_5_core_names(tmp_path):
 BAD_2018 = [
     ("reviews", "this is not json", "malformed line"),
     ("reviews", "[1, 2]", "malformed line"),
+    ("reviews", "[" * 100_000, "malformed line"),  # too deep for Python's json
+    ("meta", "[" * 100_000, "malformed line"),  # nor a Python literal
     ("reviews", {"asin": "A1", "unixReviewTime": 5}, "line without a required field"),
     ("reviews", {"reviewerID": "u9", "asin": "A1"}, "line without a required field"),
     ("reviews", {"reviewerID": "u9", "asin": "A1", "unixReviewTime": "soon"}, "unparsable timestamp"),
@@ -263,6 +266,8 @@ def test_2023_hub_layout(tmp_path, suffix, reader):
 
 BAD_2023 = [
     ("reviews", "{not json", "malformed line"),
+    ("reviews", "[" * 100_000, "malformed line"),
+    ("reviews", '{"user_id": "U9", "parent_asin": "P1", "timestamp": ' + "1" * 5000 + "}", "malformed line"),
     ("reviews", {"user_id": "U9", "timestamp": 5}, "line without a required field"),
     ("reviews", {"user_id": "U9", "parent_asin": "P1"}, "line without a required field"),
     ("reviews", {"user_id": "U9", "parent_asin": "P1", "timestamp": "yesterday"}, "unparsable timestamp"),
@@ -284,6 +289,15 @@ def test_2023_bad_input(tmp_path, target, line, reason):
     assert raw.skipped == {f"skipped: {reason}": 1, NO_METADATA: 1}
     assert len(raw.interactions["user_id"]) == KEPT_2023
     assert by_item(raw)["P1"]["text"].startswith("Desk Lamp")
+
+
+def test_2023_images_that_are_not_a_list_give_none(tmp_path):
+    odd = [{"parent_asin": "P4", "images": 5}, {"parent_asin": "P5", "images": "http://x"},
+           {"parent_asin": "P6", "images": [5, None, ["http://n"], "http://s", {"large": "http://l"}]}]
+    write_lines(tmp_path / "meta_Home.jsonl", META_2023 + odd)
+    write_lines(tmp_path / "Home.jsonl", REVIEWS_2023)
+    items = by_item(amazon2023(tmp_path).load("Home"))
+    assert [items[item]["images"] for item in ("P4", "P5", "P6")] == [[], [], ["http://s", "http://l"]]
 
 
 def test_2023_datasets_reader_errors(tmp_path):
@@ -339,6 +353,21 @@ def test_2023_hub_location(monkeypatch):
         source.load("All_Beauty")
     with pytest.raises(ValidationError, match="reader: datasets"):
         amazon2023(HUB, reader="python")
+
+
+def test_2023_unreachable_hub_is_named(tmp_path, monkeypatch):
+    import datasets
+    from hub_server import point_client_at
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    point_client_at(monkeypatch, url, tmp_path / "hf-home")
+    monkeypatch.setattr(datasets.config, "HF_ENDPOINT", url)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    meta = "hf://datasets/x/y/raw/meta_categories/meta_Home.jsonl"
+    with pytest.raises(DataError, match=f"^{meta}: the Hub at {url} cannot be reached .*check the network"):
+        amazon2023("hf://datasets/x/y").load("Home")
 
 
 def test_registry_lists_both_sources():

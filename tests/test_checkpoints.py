@@ -5,6 +5,7 @@ corrupt files), each a clear CheckpointError before any training."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -126,6 +127,15 @@ def test_missing_tensor(checkpoint_copy):
         antkit.from_pretrained(checkpoint_copy)
 
 
+def test_pretrained_weights_that_do_not_fit_name_their_folder(checkpoint_copy, tmp_path):
+    state = load_file(str(checkpoint_copy / "model.safetensors"))
+    del state["backbone.position.weight"]
+    save_file(state, str(checkpoint_copy / "model.safetensors"))
+    with pytest.raises(CheckpointError, match=f"^{checkpoint_copy}: the pre-trained weights do not fit the model: "
+                                              "missing tensors backbone.position.weight"):
+        antkit.run(TINY, tmp_path / "run", [ARMS, "adapt.epochs=1", f"pretrained={checkpoint_copy}"])
+
+
 def test_component_from_a_plugin_that_is_not_installed(checkpoint_copy, tmp_path):
     config = json.loads((checkpoint_copy / "config.json").read_text())
     config["components"].append({"kind": "backbone", "name": "mamba", "plugin": "antkit_mamba",
@@ -147,6 +157,29 @@ def test_corrupt_checkpoint(checkpoint_copy, damage, message):
     damage(checkpoint_copy)
     with pytest.raises(CheckpointError, match=message):
         antkit.from_pretrained(checkpoint_copy)
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda c: c.update(components=5), "components is 5, not a list"),
+    (lambda c: c.update(components=[{"x": 1}]), "no components.0.kind"),
+    (lambda c: c.update(feature_dims=[]),
+     "feature_dims is [], not a non-empty object of modalities (text, image, price)"),
+    (lambda c: c["encoders"].pop("image"), "no encoders.image"),
+    (lambda c: c["feature_dims"].update(text="32"), "feature_dims.text is '32', not a positive whole number"),
+    (lambda c: c["model"]["modalities"].update(price=None), "no model.modalities.price.adaptor"),
+    (lambda c: c.update(valid={"ndcg@10": "high"}), "valid is {'ndcg@10': 'high'}, not an object of numbers"),
+])
+def test_config_of_another_shape_names_the_field(checkpoint_copy, tmp_path, change, problem):
+    """A config.json with every key but a wrong type or a missing part: one CheckpointError naming the file and
+    the field, from any command that reads it (here a run's ``pretrained``, and the Python API)."""
+    config = json.loads((checkpoint_copy / "config.json").read_text())
+    change(config)
+    (checkpoint_copy / "config.json").write_text(json.dumps(config))
+    expected = re.escape(f"{checkpoint_copy / 'config.json'}: not an antkit checkpoint config ({problem})")
+    with pytest.raises(CheckpointError, match=expected):
+        antkit.from_pretrained(checkpoint_copy)
+    with pytest.raises(CheckpointError, match=expected):
+        start_from(checkpoint_copy, tmp_path)
 
 
 def test_not_a_checkpoint(tmp_path):

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from antkit.cli import app as app_module
+from antkit.errors import AntkitError
 from antkit.report.combine import combine, load_runs, relearn_vs_scratch, render_combined
 
 
@@ -15,7 +16,8 @@ def metrics(r10: float) -> dict[str, float]:
     return {"recall@10": r10, "ndcg@10": r10 / 2, "recall@50": 2 * r10, "ndcg@50": r10}
 
 
-def write_run(folder, relearn: float, scratch: float):
+def write_run(folder, relearn: float, scratch: float, **recipe):
+    """A run folder with a relearn and a scratch arm; ``recipe``: fields of its recipe besides the evaluation."""
     folder.mkdir()
     targets = {"office": {
         "ANT": {"strategy": "relearn", "items": "content", "test": metrics(relearn),
@@ -23,7 +25,7 @@ def write_run(folder, relearn: float, scratch: float):
         "scratch": {"strategy": "scratch", "items": "content", "test": metrics(scratch),
                     "test_unmasked": metrics(scratch - 0.1), "seconds": 20.0},
     }}
-    (folder / "results.json").write_text(json.dumps({"recipe": {"evaluation": {"exclude_history": True}},
+    (folder / "results.json").write_text(json.dumps({"recipe": {"evaluation": {"exclude_history": True}, **recipe},
                                                      "targets": targets}))
     return folder
 
@@ -57,30 +59,74 @@ def test_relearn_minus_scratch_within_each_run(tmp_path):
         combine(worse), "masked", relearn_vs_scratch(worse))
 
 
-def test_cli_writes_markdown_and_reports_bad_folder(tmp_path, monkeypatch, capsys):
+def test_cli_writes_markdown_and_reports_bad_folder(tmp_path, monkeypatch, cli_error):
     write_run(tmp_path / "a", 0.4, 0.3)
     monkeypatch.setattr(sys, "argv", ["antkit", "combine", str(tmp_path / "a"), "--out", str(tmp_path / "t.md")])
     with pytest.raises(SystemExit) as exited:
         app_module.main()
     assert exited.value.code in (0, None)
     assert "### office" in (tmp_path / "t.md").read_text()
-    monkeypatch.setattr(sys, "argv", ["antkit", "combine", str(tmp_path / "missing")])
-    with pytest.raises(SystemExit) as exited:
-        app_module.main()
-    assert exited.value.code == 1
-    assert "missing/results.json: no such file" in capsys.readouterr().err.replace("\n", "")
+    assert "missing/results.json: no such file" in cli_error("combine", tmp_path / "missing")
 
 
-def test_missing_protocol_and_folder_as_out_are_clear_errors(tmp_path, monkeypatch, capsys):
+def test_missing_protocol_and_folder_as_out_are_clear_errors(tmp_path, cli_error):
     run = write_run(tmp_path / "a", 0.4, 0.3)
     results = json.loads((run / "results.json").read_text())
     del results["targets"]["office"]["ANT"]["test_unmasked"]
     (run / "results.json").write_text(json.dumps(results))
-    for argv, message in ([["combine", str(run), "--unmasked"], "arm 'ANT' has no test metrics with the history kept"],
-                          [["combine", str(run), "--out", str(tmp_path)], "is a folder; give a file name"]):
-        monkeypatch.setattr(sys, "argv", ["antkit", *argv])
-        with pytest.raises(SystemExit) as exited:
-            app_module.main()
-        assert exited.value.code == 1
-        assert message in capsys.readouterr().err.replace("\n", "")
+    for argv, message in ([["combine", run, "--unmasked"], "arm 'ANT' has no test metrics with the history kept"],
+                          [["combine", run, "--out", tmp_path], "is a folder; give a file name"]):
+        assert message in cli_error(*argv)
     assert not list(tmp_path.glob(".*partial"))
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda r: r.update(recipe=None), "no 'recipe' with its 'evaluation' settings"),
+    (lambda r: r["recipe"].update(evaluation=None), "no 'recipe' with its 'evaluation' settings"),
+    (lambda r: r["recipe"]["evaluation"].update(exclude_history="yes"),
+     "recipe.evaluation.exclude_history is not true or false"),
+    (lambda r: r["targets"]["office"]["ANT"]["test"].update({"recall@50": "0.5"}),
+     "targets.office.ANT.test is not a table of finite numbers"),
+    (lambda r: r["targets"]["office"]["ANT"]["test"].update({"ndcg@10": float("inf")}),
+     "targets.office.ANT.test is not a table of finite numbers"),
+    (lambda r: r["targets"]["office"]["scratch"]["test_unmasked"].update({"recall@10": None}),
+     "targets.office.scratch.test_unmasked is not a table of finite numbers"),
+    (lambda r: r["targets"]["office"]["ANT"].update(seconds="10"), "targets.office.ANT.seconds is '10', not a finite"),
+    (lambda r: r["targets"]["office"]["ANT"].pop("items"), "targets.office.ANT has no strategy and items (strings)"),
+])
+def test_results_of_another_shape_name_the_field(tmp_path, cli_error, damage, problem):
+    """One check of a results.json (shared with compare and hub push): a clear error, never a traceback."""
+    run = write_run(tmp_path / "a", 0.4, 0.3)
+    results = json.loads((run / "results.json").read_text())
+    damage(results)
+    (run / "results.json").write_text(json.dumps(results))
+    error = cli_error("combine", run, write_run(tmp_path / "b", 0.4, 0.3))
+    assert f"a/results.json: not an antkit results file ({problem}" in error
+
+
+def test_runs_of_one_recipe_and_other_seeds_combine(tmp_path):
+    """As docs/results.md runs them: seeds 1 and 2 start from seed 0's pre-training, with other checkpoint
+    minutes; a generated world's seed (data.source.seed) may differ too."""
+    model = {"dim": 16}
+    runs = load_runs([write_run(tmp_path / "s0", 0.4, 0.3, seed=0, pretrained=None, model=model),
+                      write_run(tmp_path / "s1", 0.6, 0.3, seed=1, pretrained=str(tmp_path / "s0"), model=model,
+                                checkpoint_minutes=3.0, data={"source": {"seed": 1}})])
+    assert combine(runs)["office"]["ANT"]["runs"] == 2
+
+
+@pytest.mark.parametrize("second, problem", [
+    ({"model": {"dim": 32}}, "(model.dim: 16 in {a}, 32 in {b})"),
+    ({"model": {"dim": 16}, "arms": [{"label": "x"}]}, "(arms.0.label: not set in {a}, 'x' in {b})"),
+])
+def test_runs_of_different_recipes_are_refused(tmp_path, cli_error, second, problem):
+    """A mean over different recipes means nothing: the error names both folders and the first differing field."""
+    a = write_run(tmp_path / "a", 0.4, 0.3, seed=0, model={"dim": 16})
+    b = write_run(tmp_path / "b", 0.6, 0.3, seed=1, **second)
+    error = cli_error("combine", a, b)
+    assert f"{a} and {b} are runs of different recipes {problem.format(a=a, b=b)}" in error
+
+
+def test_the_same_run_twice_is_refused(tmp_path):
+    run = write_run(tmp_path / "a", 0.4, 0.3)
+    with pytest.raises(AntkitError, match="are the same run folder; give each run once"):
+        load_runs([run, tmp_path / "." / "a"])

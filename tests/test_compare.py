@@ -12,22 +12,26 @@ from safetensors.torch import save_file
 
 from antkit.cli import app as app_module
 from antkit.errors import AntkitError
+from antkit.layout import test_values_path as values_path
 from antkit.report.compare import compare_arms, render_comparison
 
 HITS = {"relearn": [1.0, 1.0, 0.0, 1.0, 0.0], "scratch": [1.0, 0.0, 0.0, 1.0, 0.0]}
 
 
-def write_run(folder, targets=("office",)):
-    """A run folder whose arms' per-user Recall@10 are HITS (NDCG@10 half of it)."""
+def write_run(folder, targets=("office",), labels=tuple(HITS)):
+    """A run folder whose arms (``labels``, HITS's by default) have the per-user Recall@10 of HITS (NDCG@10 half
+    of it)."""
     arms = {}
-    for label, hits in HITS.items():
+    for label, (strategy, hits) in zip(labels, HITS.items()):
         values = torch.tensor(hits, dtype=torch.float64)
         for target in targets:
-            (folder / target / label).mkdir(parents=True)
-            save_file({"recall@10": values, "ndcg@10": values / 2}, str(folder / target / label / "test_values.safetensors"))
-        arms[label] = {"strategy": label, "items": "content",
+            path = values_path(folder, target, label)
+            path.parent.mkdir(parents=True)
+            save_file({"recall@10": values, "ndcg@10": values / 2}, str(path))
+        arms[label] = {"strategy": strategy, "items": "content",
                        "test": {"recall@10": float(values.mean()), "ndcg@10": float(values.mean()) / 2}}
-    (folder / "results.json").write_text(json.dumps({"recipe": {}, "targets": {t: arms for t in targets}}))
+    results = {"recipe": {"evaluation": {}}, "targets": {t: arms for t in targets}}
+    (folder / "results.json").write_text(json.dumps(results))
     return folder
 
 
@@ -73,6 +77,18 @@ def test_cli_prints_the_table_and_names_a_missing_values_file(tmp_path, monkeypa
     assert "office/scratch/test_values.safetensors: missing" in error and "Traceback" not in error
 
 
+@pytest.mark.parametrize("label", ["ANT [/text]", "ANT [text]"])
+def test_cli_shows_labels_as_written(tmp_path, monkeypatch, capsys, label):
+    """Square brackets in an arm's label or a target's name are text, not rich markup (which would fail or
+    hide them)."""
+    run = write_run(tmp_path / "run", targets=("office [a]",), labels=(label, "scratch"))
+    monkeypatch.setattr(sys, "argv", ["antkit", "compare", str(run), label, "scratch"])
+    with pytest.raises(SystemExit) as exited:
+        app_module.main()
+    assert exited.value.code in (0, None)
+    assert f"office [a]: {label} - scratch, paired over 5" in capsys.readouterr().out
+
+
 def test_damaged_values_file_is_named(tmp_path):
     run = write_run(tmp_path / "run")
     (run / "office" / "relearn" / "test_values.safetensors").write_bytes(b"not safetensors")
@@ -93,16 +109,42 @@ def test_an_arm_with_itself_is_refused(tmp_path):
         compare_arms(write_run(tmp_path / "run"), "relearn", "relearn")
 
 
-def test_a_file_that_is_not_per_user_values_is_named(tmp_path):
+@pytest.mark.parametrize("values", [{"embedding.weight": torch.zeros(3, 2)},
+                                    {"recall@10": torch.ones(5, dtype=torch.bool), "ndcg@10": torch.ones(5)},
+                                    {"recall@x": torch.ones(5), "ndcg@10": torch.ones(5)}])
+def test_a_file_that_is_not_per_user_values_is_named(tmp_path, values):
     run = write_run(tmp_path / "run")
-    save_file({"embedding.weight": torch.zeros(3, 2)}, str(run / "office" / "scratch" / "test_values.safetensors"))
+    save_file(values, str(run / "office" / "scratch" / "test_values.safetensors"))
     with pytest.raises(AntkitError, match="scratch/test_values.safetensors: not per-user test values"):
         compare_arms(run, "relearn", "scratch")
 
 
-@pytest.mark.parametrize("content", ["[]", "{}", "null", '{"targets": {"office": {"a": {"strategy": "x"}}}}'])
+STRING_METRIC = {"strategy": "x", "items": "content", "test": {"recall@10": 0.1, "ndcg@10": 0.1, "ndcg@50": "0.2"}}
+
+
+@pytest.mark.parametrize("content", [
+    "[]", "{}", "null", '{"targets": {"office": {"a": {"strategy": "x"}}}}',
+    json.dumps({"recipe": {"evaluation": {}}, "targets": {"office": {"a": STRING_METRIC}}}),
+])
 def test_results_of_the_wrong_shape_are_named(tmp_path, content):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "results.json").write_text(content)
     with pytest.raises(AntkitError, match="run/results.json: (not an antkit results file|not a JSON object)"):
         compare_arms(tmp_path / "run", "a", "b")
+
+
+def test_run_report_table_shows_names_as_written():
+    """The run's own table (``antkit run``): a target's name and an arm's label in square brackets stay text."""
+    from rich.console import Console
+
+    from antkit.report.results import RunResults
+    from antkit.report.tables import target_tables
+
+    arm = {"strategy": "scratch", "items": "content", "epochs": 1, "seconds": 1.0,
+           "test": {"recall@10": 0.1, "ndcg@10": 0.05, "recall@50": 0.2, "ndcg@50": 0.1}}
+    results = RunResults({}, {"office [/a]": {"ANT [b]": arm}}, {}, {}, 1.0)
+    console = Console(width=160, record=True)
+    for table, _ in target_tables(results):
+        console.print(table)
+    text = console.export_text()
+    assert "office [/a]: test metrics" in text and "ANT [b]" in text

@@ -21,7 +21,7 @@ from antkit.pipeline import Run
 from antkit.plugins.manager import load_registry
 from antkit.progress import Reporter
 from antkit.recipe import load_recipe
-from antkit.training.distributed import Context, resolve_device
+from antkit.training.distributed import Context, resolve_device, setup
 
 
 @pytest.mark.slow
@@ -86,3 +86,18 @@ def test_missing_gpu_is_a_clear_error(one_gpu, monkeypatch):
     assert resolve_device("auto", local_rank=1, local_processes=2) == torch.device("cpu")
     with pytest.raises(AntkitError, match="no CUDA GPU is available"):
         resolve_device("cuda")
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"WORLD_SIZE": "abc"}, r"WORLD_SIZE='abc': expected a whole number"),
+    ({"LOCAL_RANK": "-1"}, r"LOCAL_RANK='-1': expected a whole number"),
+    ({"WORLD_SIZE": "2"}, r"WORLD_SIZE=2 but RANK, MASTER_ADDR, MASTER_PORT not set: .* started with torchrun"),
+])
+def test_a_wrong_launch_environment_is_a_clear_error(monkeypatch, variables, message):
+    """Caught before any process group is joined."""
+    for name in ("WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(AntkitError, match=message):
+        setup("cpu")

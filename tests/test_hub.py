@@ -145,12 +145,18 @@ def test_pull_offline_without_a_cached_copy_says_so(local_hub, monkeypatch, caps
     assert code == 1 and "hub pull nobody/nothing: not in the local cache, and the Hub cannot be reached" in text
 
 
-def test_corrupt_run_results_are_named(local_hub, local_run, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("content, problem", [
+    ("{not json", "not readable JSON"),
+    ('{"targets": {"office": 5}}', "not an antkit results file (no 'recipe' with its 'evaluation' settings)"),
+    ('{"recipe": {"evaluation": {}}, "targets": {"office": 5}}',
+     "not an antkit results file (targets.office is not a table of arms)"),
+])
+def test_corrupt_run_results_are_named(local_hub, local_run, tmp_path, monkeypatch, capsys, content, problem):
     run = tmp_path / "run"
     shutil.copytree(local_run[0] / "pretrain", run / "pretrain")
-    (run / "results.json").write_text("{not json")
+    (run / "results.json").write_text(content)
     code, text = cli(monkeypatch, capsys, "hub", "push", str(run), REPO)
-    assert code == 1 and "Traceback" not in text and f"{run / 'results.json'}: not readable JSON" in text
+    assert code == 1 and "Traceback" not in text and f"{run / 'results.json'}: {problem}" in text.replace("\n", "")
     assert local_hub.app.repos == {}
 
 
@@ -172,3 +178,45 @@ def test_info_names_a_damaged_config_on_the_hub(local_hub, monkeypatch, capsys):
     code, text = cli(monkeypatch, capsys, "hub", "info", "antkit-tests/damaged")
     assert code == 1 and "Traceback" not in text
     assert "not readable JSON" in text and "(config.json of antkit-tests/damaged on the Hub)" in text.replace("\n", "")
+
+
+def upload(repo_id: str, files: dict[str, bytes]) -> None:
+    """A repository holding ``files``, made with the real client (a stand-in for another program's model)."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    api = HfApi()
+    api.create_repo(repo_id)
+    api.create_commit(repo_id, [CommitOperationAdd(name, data) for name, data in files.items()], commit_message="x")
+
+
+def test_a_repository_of_another_program_is_refused(local_hub, tmp_path, monkeypatch, capsys):
+    """info and pull of a model that is not an antkit checkpoint: one clear message, and pull refuses before
+    downloading its weights."""
+    upload("antkit-tests/bert", {"config.json": b'{"model_type": "bert"}', "model.safetensors": b"weights"})
+    upload("antkit-tests/bare", {"model.safetensors": b"weights"})
+    for command in (["info", "antkit-tests/bert"], ["pull", "antkit-tests/bert", "--local-dir", str(tmp_path / "b")]):
+        code, text = cli(monkeypatch, capsys, "hub", *command)
+        assert code == 1 and "Traceback" not in text
+        assert ("config.json of antkit-tests/bert on the Hub: not an antkit checkpoint config (no format, model, "
+                "feature_dims,") in text.replace("\n", "")
+    assert not (tmp_path / "b" / "model.safetensors").exists()
+    code, text = cli(monkeypatch, capsys, "hub", "pull", "antkit-tests/bare")
+    assert code == 1 and "antkit-tests/bare: not an antkit checkpoint (no config.json on the Hub)" in text
+    with pytest.raises(CheckpointError, match="not an antkit checkpoint"):
+        antkit.run(TINY, tmp_path / "run", [ARMS, "pretrained=hf://antkit-tests/bert"])
+
+
+def test_info_names_a_wrong_field(local_hub, local_run, monkeypatch, capsys):
+    config = json.loads((local_run[0] / "pretrain" / "config.json").read_text())
+    upload("antkit-tests/odd", {"config.json": json.dumps({**config, "components": [{"x": 1}]}).encode()})
+    code, text = cli(monkeypatch, capsys, "hub", "info", "antkit-tests/odd")
+    assert code == 1 and "Traceback" not in text
+    assert "config.json of antkit-tests/odd on the Hub: not an antkit checkpoint config (no components.0.kind)" in text
+
+
+def test_pull_into_a_file_is_named(local_hub, local_run, tmp_path, monkeypatch, capsys):
+    antkit.push(local_run[0], REPO)
+    (tmp_path / "file").write_text("")
+    code, text = cli(monkeypatch, capsys, "hub", "pull", REPO, "--local-dir", str(tmp_path / "file"))
+    assert code == 1 and "Traceback" not in text
+    assert f"hub pull: the local folder {tmp_path / 'file'}: cannot be used as a folder" in text.replace("\n", "")

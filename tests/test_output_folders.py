@@ -4,23 +4,60 @@ and a damaged record of a finished stage are clear errors."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 import antkit
 from antkit.cli import app as app_module
+from antkit.components.encoders.text import HashedNgrams, HashedNgramsConfig
+from antkit.data.domain import Domain
+from antkit.data.store import save_domain
 from antkit.errors import AntkitError, CheckpointError
-from antkit.io import atomic_write_text, read_json_object, writable_folder
+from antkit.features.store import FeatureStore
+from antkit.io import atomic_save, atomic_write_text, read_json_object, writable_folder
+from antkit.pipeline import default_cache_dir
 
 ONE_ARM = ["arms=[{label: a, strategy: {name: relearn}}]", "adapt.epochs=1", "pretrain.epochs=1"]
 
 
 def test_a_failed_atomic_write_leaves_no_partial_file(tmp_path):
     (tmp_path / "taken").mkdir()  # a folder where the file should go: replacing it fails
-    with pytest.raises(OSError):
+    with pytest.raises(AntkitError, match="taken: cannot be written"):
         atomic_write_text(tmp_path / "taken", "text")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_a_file_where_an_atomic_write_needs_a_folder(tmp_path):
+    (tmp_path / "pretrain").write_text("")
+    with pytest.raises(AntkitError, match="pretrain: cannot be used as a folder .the file .*pretrain is in the way"):
+        atomic_save({"a": torch.zeros(1)}, tmp_path / "pretrain" / "model.safetensors")
+
+
+def test_a_file_where_a_cache_folder_should_be(tmp_path):
+    (tmp_path / "domains").write_text("")
+    domain = Domain("office", ["i"], {}, ["u"], [np.array([1])], {})
+    with pytest.raises(AntkitError, match="the file .*domains is in the way"):
+        save_domain(domain, tmp_path / "domains" / "office-key")
+    (tmp_path / "features").write_text("")
+    store = FeatureStore(tmp_path / "features", HashedNgrams(HashedNgramsConfig(dim=8)))
+    with pytest.raises(AntkitError, match="the file .*features is in the way"):
+        store.features(["a kettle"])
+
+
+def test_atomic_writes_have_the_usual_permissions(tmp_path):
+    """As open() would make them (0666 less the umask), safetensors files too."""
+    umask = os.umask(0o022)
+    try:
+        atomic_save({"a": torch.zeros(1)}, tmp_path / "model.safetensors")
+        atomic_write_text(tmp_path / "config.json", "{}")
+    finally:
+        os.umask(umask)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {0o644}
 
 
 @pytest.mark.parametrize("content, problem", [("{bad", "not readable JSON"), ("[1]", "not a JSON object"),
@@ -61,6 +98,14 @@ def test_cli_names_a_file_given_as_a_folder(tmp_path, tiny_recipe_path, monkeypa
     assert message.format(**values) in capsys.readouterr().err.replace("\n", "")
 
 
+def test_a_file_where_an_arm_folder_goes_stops_the_run_before_training(tiny_recipe_path, tmp_path):
+    (tmp_path / "run" / "office").mkdir(parents=True)
+    (tmp_path / "run" / "office" / "a").write_text("")
+    with pytest.raises(AntkitError, match="arm 'a' folder .*office/a: cannot be used as a folder .the file .* is in"):
+        antkit.run(tiny_recipe_path, tmp_path / "run", ONE_ARM, cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "run" / "pretrain").exists()  # stopped before pre-training
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("record", ["pretrain/summary.json", "office/a/result.json"])
 @pytest.mark.parametrize("damage", ["{bad", "[1]"])
@@ -73,3 +118,9 @@ def test_a_damaged_record_of_a_finished_stage_is_named(tiny_recipe_path, tmp_pat
     again = antkit.run(tiny_recipe_path, tmp_path / "run", ONE_ARM)
     assert json.loads((tmp_path / "run" / record).read_text())["fingerprint"]
     assert again.targets["office"]["a"]["test"] == first.targets["office"]["a"]["test"]
+
+
+def test_an_empty_antkit_cache_is_unset(monkeypatch, tmp_path):
+    monkeypatch.setenv("ANTKIT_CACHE", "")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / ".cache" / "antkit"

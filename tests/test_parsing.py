@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from antkit.data.parsing import BadRows, clean_text, item_text, parse_price
+from antkit.data.parsing import BadRows, clean_text, data_folder, item_text, parse_price
 from antkit.errors import DataError
 
 
@@ -53,3 +53,8 @@ def test_bad_rows_strict_names_file_and_line_lenient_counts(tmp_path):
         lenient.report("malformed line", "f", 1, "x")
     lenient.report("unparsable price", "f", 2, "y")
     assert lenient.counts() == {"skipped: malformed line": 3, "skipped: unparsable price": 1}
+
+
+def test_data_folder_of_an_unknown_user_is_a_clear_error():
+    with pytest.raises(DataError, match=r"data source 'recbole': folder ~no-such-user-here/x: cannot expand '~'"):
+        data_folder("~no-such-user-here/x", "recbole")

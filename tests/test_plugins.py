@@ -13,6 +13,7 @@ from pydantic import Field
 from torch import nn
 
 import antkit
+from antkit.cli import app as app_module
 from antkit.components.backbones import SASRec
 from antkit.components.base import Backbone, ComponentConfig
 from antkit.components.strategies import Relearn, RelearnConfig
@@ -245,7 +246,7 @@ def register_fusions(register):
     register(PlainSum)
 '''
 
-MODULES = ("fake_antkit_plugin", "broken_antkit_plugin")
+MODULES = ("fake_antkit_plugin", "broken_antkit_plugin", "exiting_antkit_plugin")
 
 
 def install(site: Path, distribution: str, version: str, entry: str, module: str, source: str) -> None:
@@ -302,6 +303,25 @@ def test_broken_plugin_recorded_not_raised(site):
     assert "ImportError" in broken.error and "zzz_missing" in broken.error
     assert "broken_antkit_plugin" in broken.error
     assert "plain_sum" in registry.names("fusion")
+
+
+def test_plugin_exiting_at_import_is_recorded_not_fatal(site, monkeypatch):
+    """A plugin calling sys.exit() at import is a broken plugin like any other, not the end of every command."""
+    install(site, "exitingplugin", "0.1", "exiting", "exiting_antkit_plugin", "import sys\nsys.exit(3)\n")
+    monkeypatch.setenv("ANTKIT_PLUGINS", "fake,exiting")
+    registry = load_registry()
+    assert "import of exiting_antkit_plugin failed: SystemExit: 3" in registry.plugins["exiting"].error
+    assert "plain_sum" in registry.names("fusion")
+
+
+def test_plugins_command_shows_error_text_as_written(site, monkeypatch, capsys):
+    """A plugin's error text with square brackets is printed as it is, not read as rich markup."""
+    (site / "broken_antkit_plugin.py").write_text("raise ImportError('needs [bold]zzz[/bold] and [/extra]')\n")
+    monkeypatch.setattr(sys, "argv", ["antkit", "plugins"])
+    with pytest.raises(SystemExit) as exited:
+        app_module.main()
+    assert exited.value.code in (0, None)
+    assert "needs[bold]zzz[/bold]and[/extra]" in "".join(capsys.readouterr().out.split())
 
 
 def test_unknown_component_mentions_broken_plugin(site, tmp_path):

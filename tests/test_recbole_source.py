@@ -173,6 +173,37 @@ def test_image_vector_file_problems(tmp_path):
         source(tmp_path).load("shop")
 
 
+def test_image_vector_header_is_checked_before_reading(tmp_path):
+    folder = write_domain(tmp_path)
+    (folder / "shop.image_ids.txt").write_text("A\nB\n")
+    path = folder / "shop.image.npy"
+    with path.open("wb") as handle:  # a header claiming 32 TB, and no data
+        np.lib.format.write_array_header_1_0(handle, {"shape": (10**12, 8), "fortran_order": False, "descr": "<f4"})
+    with pytest.raises(DataError, match=rf"{path}: its header says shape \(1000000000000, 8\) of float32"):
+        source(tmp_path).load("shop")
+    np.save(path, np.zeros((2, 4), dtype=np.float32))
+    path.write_bytes(path.read_bytes()[:-8])
+    with pytest.raises(DataError, match=r"\(32 bytes\), but the file holds 24 bytes of data \(truncated"):
+        source(tmp_path).load("shop")
+    np.save(path, np.zeros((2, 0), dtype=np.float32))
+    with pytest.raises(DataError, match=rf"{path}: holds an array of shape \(2, 0\), vectors of width 0"):
+        source(tmp_path).load("shop")
+
+
+def test_a_folder_in_place_of_a_file_is_named(tmp_path):
+    folder = write_domain(tmp_path)
+    (folder / "shop.inter").unlink()
+    (folder / "shop.inter").mkdir()
+    with pytest.raises(DataError, match=rf"^data source 'recbole': {folder / 'shop.inter'} is not a file$"):
+        source(tmp_path).load("shop")
+    (folder / "shop.inter").rmdir()
+    write_domain(tmp_path)
+    (folder / "shop.item").unlink()
+    (folder / "shop.item").mkdir()
+    with pytest.raises(DataError, match=r"shop\.item is not a file"):
+        source(tmp_path).load("shop")
+
+
 def test_repeated_image_vector(tmp_path):
     folder = write_domain(tmp_path)
     np.save(folder / "shop.image.npy", np.array([[1.0], [2.0], [3.0]], dtype=np.float32))

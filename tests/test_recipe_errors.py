@@ -253,3 +253,28 @@ def test_arm_labels_sharing_a_folder_are_refused(registry, tiny_recipe_path):
     with pytest.raises(RecipeError, match=r"arms\.1\.label: arm labels 'a b' and 'a-b' would share"):
         load_recipe(tiny_recipe_path, registry, ["arms=[{label: a b, strategy: {name: scratch}}, "
                                                  "{label: a-b, strategy: {name: scratch}}]"])
+
+
+@pytest.mark.parametrize("label", ["..", ".", "/.."])
+def test_arm_labels_that_are_no_folder_name_are_refused(registry, tiny_recipe_path, label):
+    """An arm's folder '..' would be the output folder itself (and '.' the target's folder)."""
+    with pytest.raises(RecipeError, match=r"--set arms\.1\.label=.*: arms\.1\.label: arm label .* cannot be a folder"):
+        load_recipe(tiny_recipe_path, registry, [f"arms.1.label='{label}'"])
+
+
+@pytest.mark.parametrize("override", ["pretrain.learning_rate=inf", "adapt.lr_decay=.nan", "model.fusion.beta=-.inf"])
+def test_non_finite_numbers_are_refused(registry, tiny_recipe_path, override):
+    """inf and nan pass bounds like gt=0 (or have none to pass): recipe and component fields refuse them."""
+    field = override.split("=")[0]
+    with pytest.raises(RecipeError, match=rf"^--set {re.escape(override)}: {re.escape(field)}: .*finite number"):
+        load_recipe(tiny_recipe_path, registry, [override])
+
+
+def test_alias_bomb_is_refused(tmp_path, registry):
+    """Aliases of aliases multiply: 6 levels of 9 are 9**6 values, refused before they are all read."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 7)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecipeError, match=r"bomb.yaml: its aliases expand to more than 100,000 values"):
+        load_recipe(path, registry)

@@ -18,7 +18,9 @@ from antkit.evaluation.evaluate import evaluate
 from antkit.model.build import build_model
 from antkit.progress import Reporter
 from antkit.recipe import validate_recipe
+from antkit.recipe.loader import apply_override
 from antkit.training import trainer
+from antkit.training.checkpoint import save_training_state
 from antkit.training.trainer import TrainingSettings, train
 
 
@@ -154,3 +156,21 @@ def test_pretraining_is_not_reused_when_its_model_selection_changes(tiny_recipe_
     assert json.loads(summary.read_text())["fingerprint"] == first
     with pytest.raises(CheckpointError, match="pretrain/training.safetensors was written by a run with other"):
         antkit.run(tiny_recipe_path, tmp_path / "run", overrides + ["evaluation.select_by=recall@10"])
+
+
+@pytest.mark.parametrize("fingerprint, message", [("other", "other settings"), ("f", "does not fit this model")])
+def test_checkpoint_of_another_architecture_is_refused(registry, tiny_recipe_path, tmp_path, fingerprint, message):
+    """A checkpoint whose parameter shapes differ: another fingerprint is refused before anything is loaded; the
+    same fingerprint (a checkpoint that should not be there) is a CheckpointError naming the file."""
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    narrow = build_model(recipe, registry, catalogue.dims)
+    best = {k: v.clone() for k, v in narrow.state_dict().items()}
+    save_training_state(tmp_path / "c.safetensors", narrow.state_dict(), best, torch.optim.Adam(narrow.parameters()),
+                        {"fingerprint": "f"})
+    deeper = recipe.model_dump(mode="json")
+    apply_override(deeper, "model.backbone.layers=2")
+    model = build_model(validate_recipe(deeper, registry), registry, catalogue.dims)
+    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e-3, lr_decay=0.9, patience=5)
+    with pytest.raises(CheckpointError, match=f"c.safetensors.*{message}"):
+        train(model, "full", catalogue, training_segments(sequences, 20), settings, lambda m: {"ndcg@10": 0.0},
+              "ndcg@10", stage="x", seed=0, checkpoint=tmp_path / "c.safetensors", fingerprint=fingerprint)

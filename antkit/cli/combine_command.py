@@ -27,7 +27,4 @@ def combine(
     text = render_combined(combine_runs(loaded, protocol), protocol, relearn_vs_scratch(loaded, protocol))
     stdout_console().print(text, markup=False, highlight=False)
     if out:
-        try:
-            atomic_write_text(out, text)
-        except OSError as error:
-            raise AntkitError(f"--out {out}: cannot write ({error.strerror or error})") from None
+        atomic_write_text(out, text)  # a file system error is an AntkitError naming the file

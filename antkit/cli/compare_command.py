@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from antkit.cli.output import stdout_console
@@ -20,9 +21,12 @@ def compare(
 ) -> None:
     """The difference of two arms' test metrics, paired over the test users, with two standard errors of it."""
     comparison = compare_arms(run, first, second, target)
-    table = Table(title=f"{comparison['target']}: {first} - {second}, paired over {comparison['users']:,} test users")
-    for column in ("metric", first, second, "difference", "± 2 SE", "noise"):
-        table.add_column(column, justify="left" if column in ("metric", "noise") else "right")
+    target, labels = escape(comparison["target"]), [escape(label) for label in (first, second)]  # text, not markup
+    table = Table(title=f"{target}: {labels[0]} - {labels[1]}, paired over {comparison['users']:,} test users")
+    table.add_column("metric")
+    for column in (*labels, "difference", "± 2 SE"):
+        table.add_column(column, justify="right")
+    table.add_column("noise")
     for row in render_comparison(comparison):
         table.add_row(*row)
     stdout_console().print(table)

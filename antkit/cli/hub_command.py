@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from antkit import hub
@@ -25,7 +26,7 @@ def push(
 ) -> None:
     """Upload a checkpoint with a generated model card (token: HF_TOKEN or `hf auth login`)."""
     url = hub.push(path, repo_id, private=private, revision=revision)
-    stdout_console().print(f"pushed {hub.checkpoint_folder(path)} to {repo_id}: {url}")
+    stdout_console().print(f"pushed {hub.checkpoint_folder(path)} to {repo_id}: {url}", markup=False)
 
 
 @app.command()
@@ -36,22 +37,24 @@ def pull(
 ) -> None:
     """Download a checkpoint; later runs use the cached copy, also offline (HF_HUB_OFFLINE=1)."""
     folder = hub.pull(repo_id, revision, local_dir)
-    stdout_console().print(f"{repo_id}{'@' + revision if revision else ''}: {folder}")
+    stdout_console().print(f"{repo_id}{'@' + revision if revision else ''}: {folder}", markup=False)
 
 
 @app.command()
 def info(repo_id: str = typer.Argument(..., help="ORG/NAME on the Hub"), revision: Optional[str] = REVISION) -> None:
     """The commit, files, components, encoders and feature sizes of a Hub checkpoint."""
     details = hub.info(repo_id, revision)
-    config = details["config"]
+    config = details["config"]  # checked like a local checkpoint's; its texts are shown as written, not as markup
     console = stdout_console()
-    console.print(f"{repo_id} @ {details['revision']} (commit {details['commit']}): {', '.join(details['files'])}")
+    console.print(f"{repo_id} @ {details['revision']} (commit {details['commit']}): {', '.join(details['files'])}",
+                  markup=False)
     table = Table(title="components", title_justify="left")
     for column in ("kind", "name", "from"):
         table.add_column(column)
     for component in config["components"]:
-        table.add_row(component["kind"], component["name"], component.get("distribution") or "antkit (built in)")
+        table.add_row(*(escape(str(text)) for text in (component["kind"], component["name"],
+                                                        component.get("distribution") or "antkit (built in)")))
     console.print(table)
     console.print("feature sizes: " + ", ".join(f"{m} {d}" for m, d in config["feature_dims"].items())
                   + f"; pre-trained on: {', '.join(config.get('domains', [])) or 'not recorded'}"
-                  + f"; antkit {config.get('antkit_version', '?')}")
+                  + f"; antkit {config.get('antkit_version', '?')}", markup=False)

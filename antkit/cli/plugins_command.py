@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from antkit.cli.output import stdout_console
@@ -20,11 +21,14 @@ def plugins() -> None:
             for registration in components.values():
                 if registration.plugin == name:
                     provided.setdefault(kind, []).append(registration.name)
-        distribution = info.distribution or ("built-in" if name.startswith("antkit.") else "")
+        # plugin names, versions and error texts are the plugins' own words, never rich markup
+        label = escape(name)
+        distribution = escape(info.distribution or ("built-in" if name.startswith("antkit.") else ""))
         if info.error:
-            table.add_row(name, distribution, "[red]failed to load[/]", info.error)
+            table.add_row(label, distribution, "[red]failed to load[/]", escape(info.error))
         elif not provided:
-            table.add_row(name, distribution, "", "(none)")
+            table.add_row(label, distribution, "", "(none)")
         for index, (kind, names) in enumerate(provided.items()):
-            table.add_row(name if index == 0 else "", distribution if index == 0 else "", kind, ", ".join(sorted(names)))
+            table.add_row(label if index == 0 else "", distribution if index == 0 else "", kind,
+                          escape(", ".join(sorted(names))))
     stdout_console().print(table)

@@ -21,7 +21,7 @@ class ComponentConfig(BaseModel):
     the recipes that now dump them (checkpoint checks, resume and reuse fingerprints).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     added_later: ClassVar[tuple[str, ...]] = ()
 
     @model_serializer(mode="wrap")

@@ -73,13 +73,14 @@ def json_lines(path: Path, bad: BadRows, literal: bool = False) -> Iterator[tupl
 
 
 def _parse_line(raw: bytes, literal: bool):
-    """The line's value, or None when it is neither JSON nor (with ``literal``) a Python literal."""
+    """The line's value, or None when it is neither JSON nor (with ``literal``) a Python literal, or when Python
+    cannot hold it (nested too deep, a number of thousands of digits)."""
     try:
         text = raw.decode("utf-8")
         return json.loads(text)
     except UnicodeDecodeError:
         return None
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # a JSONDecodeError is a ValueError
         if not literal:
             return None
     try:

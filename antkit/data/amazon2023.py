@@ -61,18 +61,25 @@ def dataset_rows(file: str) -> Iterator[tuple[int, dict]]:
     Rows are numbered as lines when the file has no blank lines; a malformed line stops the reading.
     """
     import datasets  # slow to import, and only this reader needs it
+    from huggingface_hub import constants
+    from huggingface_hub.utils import httpx
 
     try:
         yield from enumerate(datasets.load_dataset("json", data_files=file, split="train", streaming=True), start=1)
+    except httpx.TransportError as error:  # no connection (the Hub's HTTP errors are OSErrors)
+        raise DataError(f"{file}: the Hub at {constants.ENDPOINT} cannot be reached ({error}); check the network "
+                        "or HF_ENDPOINT") from None
     except (OSError, ValueError, EOFError, zlib.error) as error:
         raise DataError(f"{file}: datasets cannot read it ({type(error).__name__}: {error})") from None
 
 
 def image_urls(images) -> list[str]:
-    """The best URL of each image: ``hi_res``, else ``large``, else ``thumb``."""
-    best = [image.get("hi_res") or image.get("large") or image.get("thumb")
-            for image in images or () if isinstance(image, dict)]
-    return urls(best)
+    """The best URL of each image: ``hi_res``, else ``large``, else ``thumb`` (an entry may be the URL itself);
+    anything but a list gives none."""
+    if not isinstance(images, list):
+        return []
+    return urls([image.get("hi_res") or image.get("large") or image.get("thumb") if isinstance(image, dict)
+                 else image for image in images])
 
 
 class Amazon2023Source(AmazonSource):

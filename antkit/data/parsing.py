@@ -113,7 +113,10 @@ def fingerprint_files(source: str, domain: str, config: ComponentConfig, paths: 
 
 def data_folder(path: str | Path, source: str) -> Path:
     """The folder a data source reads (``~`` expanded); a missing folder or a file in its place is an error."""
-    root = Path(path).expanduser()
+    try:
+        root = Path(path).expanduser()
+    except RuntimeError:  # "~user/..." of a user without a home folder here
+        raise DataError(f"data source '{source}': folder {path}: cannot expand '~' (no such user's home)") from None
     if root.is_file():
         raise DataError(f"data source '{source}': {root} is a file, not a folder")
     if not root.is_dir():

@@ -100,16 +100,28 @@ def _read_text(path: Path) -> str:
 
 
 def _read_array(path: Path, ids_path: Path) -> np.ndarray:
-    """The 2-D array of numbers in the .npy file ``path``; anything else is an error saying what is expected."""
+    """The 2-D array of numbers in the .npy file ``path``; anything else is an error saying what is expected.
+
+    The header is checked before the data are read: a shape the file is too small for is an error.
+    """
     expected = f"expected a 2-D float array, one row per id in {ids_path.name}"
+    npy = np.lib.format
     try:
         with path.open("rb") as handle:
-            array = np.lib.format.read_array(handle, allow_pickle=False)
+            read_header = npy.read_array_header_1_0 if npy.read_magic(handle) == (1, 0) else npy.read_array_header_2_0
+            shape, _, dtype = read_header(handle)
+            if len(shape) != 2 or dtype.kind not in "fiu":
+                raise DataError(f"{path}: holds a {len(shape)}-D array of {dtype} ({expected})")
+            if shape[1] == 0:
+                raise DataError(f"{path}: holds an array of shape {shape}, vectors of width 0 ({expected})")
+            size, stored = math.prod(shape) * dtype.itemsize, path.stat().st_size - handle.tell()
+            if size > stored:
+                raise DataError(f"{path}: its header says shape {shape} of {dtype} ({size} bytes), but the file "
+                                f"holds {stored} bytes of data (truncated or damaged)")
+            handle.seek(0)
+            return npy.read_array(handle, allow_pickle=False)
     except (OSError, ValueError, EOFError):
         raise DataError(f"{path}: not a readable .npy array ({expected})") from None
-    if array.ndim != 2 or array.dtype.kind not in "fiu":
-        raise DataError(f"{path}: holds a {array.ndim}-D array of {array.dtype} ({expected})")
-    return array
 
 
 class RecBoleSource(DataSource):
@@ -124,6 +136,8 @@ class RecBoleSource(DataSource):
         for folder in (root / domain, root):
             if (folder / f"{domain}.inter").is_file():
                 return folder
+            if (folder / f"{domain}.inter").exists():
+                raise DataError(f"data source 'recbole': {folder / f'{domain}.inter'} is not a file")
         available = sorted(p.stem for p in root.glob("*/*.inter") if p.parent.name == p.stem) or sorted(
             p.stem for p in root.glob("*.inter"))
         raise DataError(f"data source 'recbole': no {domain}.inter in {root} or {root / domain}; "
@@ -149,7 +163,8 @@ class RecBoleSource(DataSource):
 
     def _items(self, path: Path, bad: BadRows) -> dict[str, list]:
         if not path.is_file():
-            raise DataError(f"data source 'recbole': {path} is missing (items need their content)")
+            problem = "is not a file" if path.exists() else "is missing"
+            raise DataError(f"data source 'recbole': {path} {problem} (items need their content)")
         items: dict[str, list] = {"item_id": [], "text": [], "price": []}
         seen: set[str] = set()
         named = self.config.text_fields if "text_fields" in self.config.model_fields_set else ()

@@ -16,6 +16,7 @@ from antkit.components.base import DataSource
 from antkit.data.domain import Domain
 from antkit.data.processing import process
 from antkit.errors import DataError
+from antkit.io import writable_folder
 
 FORMAT = 2  # bump when the stored layout or the processing changes
 datasets.disable_progress_bars()
@@ -47,7 +48,7 @@ def prepared_domain(source: DataSource, domain: str, min_interactions: int, cach
 
 def save_domain(domain: Domain, folder: Path) -> None:
     """Write atomically: into a temporary folder, renamed into place once complete."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    writable_folder(folder.parent, "cache folder")
     partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     columns = {"item_id": domain.item_ids}

@@ -9,11 +9,9 @@ from pydantic import ValidationError
 from antkit.errors import CheckpointError
 from antkit.model.build import build_model
 from antkit.model.recommender import SequentialRecommender
-from antkit.model.saving import Checkpoint
+from antkit.model.saving import SHARED_MODEL_FIELDS, Checkpoint
 from antkit.plugins.registry import Registry
 from antkit.recipe.schema import recipe_model
-
-SHARED_MODEL_FIELDS = ("dim", "max_length", "temperature", "fusion", "backbone")
 
 
 def _differences(theirs, ours, path: str) -> list[str]:

@@ -4,7 +4,7 @@ Switches (environment):
 - ``ANTKIT_DISABLE_PLUGIN_AUTOLOAD=1``: do not load entry points (only built-ins and explicit plugins).
 - ``ANTKIT_PLUGINS=a,b``: load only these entry-point plugins.
 
-A third-party plugin that cannot be loaded (import error, unknown hook, failing hook) is recorded in
+A third-party plugin that cannot be loaded (import error or sys.exit, unknown hook, failing hook) is recorded in
 ``registry.plugins[name].error`` and left out, so commands that do not need it keep working; a recipe that
 names a component no plugin provides then gets an error that mentions it. Plugins passed explicitly (and
 built-ins) fail loudly instead.
@@ -85,7 +85,7 @@ def _load_entry_points(manager: pluggy.PluginManager, registry: Registry) -> Non
         distribution = f"{dist.name} {dist.version}" if dist is not None else None
         try:
             module = entry_point.load()
-        except Exception as error:  # a broken plugin must not take antkit down with it
+        except (Exception, SystemExit) as error:  # a broken plugin must not take antkit down with it
             problem = f"import of {entry_point.value} failed: {type(error).__name__}: {error}"
             registry.plugins[entry_point.name] = PluginInfo(entry_point.name, distribution, problem)
             continue

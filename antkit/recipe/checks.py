@@ -26,7 +26,10 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
     folders = [arm_folder(label) for label in labels]
     for index, label in enumerate(labels):
         same_label, same_folder = labels.index(label), folders.index(folders[index])
-        if same_label < index:
+        if folders[index] in (".", ".."):
+            problems.append(Problem(("arms", index, "label"), f"arm label '{label}' cannot be a folder name "
+                                    f"('{folders[index]}' is not a folder of its own); use letters or digits"))
+        elif same_label < index:
             problems.append(Problem(("arms", index, "label"), f"arm label '{label}' is used twice; labels must be "
                                     "unique", (("arms", same_label, "label"),)))
         elif same_folder < index:

@@ -29,7 +29,7 @@ Unique = AfterValidator(_unique)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class TrainingRecipe(Strict):

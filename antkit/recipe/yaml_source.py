@@ -12,6 +12,7 @@ from antkit.errors import RecipeError
 Location = tuple  # path of keys / list indices into the document
 
 PLAIN_TAGS = (yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG)
+MAX_VALUES = 100_000  # values a recipe may hold once its aliases are expanded (far above any real recipe)
 
 
 class _Reader:
@@ -21,8 +22,13 @@ class _Reader:
         self.source = source
         self.lines: dict[Location, int] = {}
         self.open: list[yaml.Node] = []  # the lists and mappings being read, to catch one that contains itself
+        self.count = 0  # values read so far: aliases repeat a value, and aliases of aliases multiply them
 
     def value(self, node: yaml.Node, path: Location) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise RecipeError(f"{self.source}: its aliases expand to more than {MAX_VALUES:,} values, far more "
+                              "than a recipe holds; use fewer aliases of aliases")
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if node.tag not in PLAIN_TAGS:

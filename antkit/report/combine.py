@@ -1,4 +1,5 @@
-"""Several runs of one recipe (different seeds) as one table: each arm's mean and spread per metric."""
+"""Several runs of one recipe (different seeds) as one table: each arm's mean and spread per metric; runs of
+different recipes are refused."""
 
 from __future__ import annotations
 
@@ -6,44 +7,52 @@ import statistics
 from pathlib import Path
 
 from antkit.errors import AntkitError
-from antkit.io import read_json_object
 from antkit.layout import RESULTS
 from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm, protocol_label, top_labels
+from antkit.report.results import excludes_history, read_results
+
+# recipe fields that runs of one recipe may differ in: the seeds (of training, of a generated world), and
+# settings that do not change what is trained or measured
+REPLICATE_FIELDS = ("seed", "data.source.seed", "pretrained", "checkpoint_minutes", "device", "evaluation.batch_size")
 
 
 def load_runs(folders: list[Path]) -> list[dict]:
-    """The ``results.json`` of each run folder."""
+    """The ``results.json`` of each run folder, checked (``read_results``); the runs must be of one recipe."""
     runs = []
     for folder in folders:
         path = Path(folder) / RESULTS
         if not path.is_file():
             raise AntkitError(f"{path}: no such file ({folder} is not a finished antkit run folder?)")
-        run = read_json_object(path)
-        problem = _shape_problem(run)
-        if problem:
-            raise AntkitError(f"{path}: not an antkit results file ({problem})")
-        runs.append(run)
+        runs.append(read_results(path))
+    _check_one_recipe(folders, runs)
     return runs
 
 
-def _shape_problem(run: dict) -> str | None:
-    """What ``run`` lacks of the results an antkit run writes (None when nothing)."""
-    if not isinstance(run.get("targets"), dict) or not run["targets"]:
-        return "no 'targets' table"
-    for target, arms in run["targets"].items():
-        if not isinstance(arms, dict) or not arms:
-            return f"targets.{target} is not a table of arms"
-        for label, arm in arms.items():
-            test = arm.get("test") if isinstance(arm, dict) else None
-            if not isinstance(test, dict) or not all(isinstance(test.get(m), (int, float)) for m in HEADLINE):
-                return f"targets.{target}.{label}.test lacks {' or '.join(HEADLINE)}"
-            if not isinstance(arm.get("strategy"), str):
-                return f"targets.{target}.{label} has no strategy"
-    return None
+def _check_one_recipe(folders: list[Path], runs: list[dict]) -> None:
+    """Refuse a folder given twice, or runs whose recipes differ beyond REPLICATE_FIELDS: a mean over them would
+    mix different experiments."""
+    resolved = [Path(folder).resolve() for folder in folders]
+    for index, place in enumerate(resolved):
+        if place in resolved[:index]:
+            raise AntkitError(f"{folders[resolved.index(place)]} and {folders[index]} are the same run folder; give "
+                              "each run once")
+    first = _fields(runs[0]["recipe"])
+    for folder, run in zip(folders[1:], runs[1:]):
+        fields = _fields(run["recipe"])
+        for path in [p for p in dict.fromkeys([*first, *fields]) if p not in REPLICATE_FIELDS]:
+            if path not in first or path not in fields or first[path] != fields[path]:
+                ours, theirs = (repr(f[path]) if path in f else "not set" for f in (first, fields))
+                raise AntkitError(f"{folders[0]} and {folder} are runs of different recipes ({path}: {ours} in "
+                                  f"{folders[0]}, {theirs} in {folder}); combine runs that differ only in "
+                                  f"{', '.join(REPLICATE_FIELDS)}")
 
 
-def _excludes_history(run: dict) -> bool:
-    return run.get("recipe", {}).get("evaluation", {}).get("exclude_history", True)
+def _fields(value, path: str = "") -> dict[str, object]:
+    """A recipe as dotted path -> value (``arms.0.label``), to compare two field by field."""
+    if isinstance(value, (dict, list)) and value:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return {k: v for key, item in items for k, v in _fields(item, f"{path}.{key}" if path else str(key)).items()}
+    return {path: value}
 
 
 def _test_metrics(arms: dict, label: str, exclude_history: bool, protocol: str) -> dict[str, float]:
@@ -62,7 +71,7 @@ def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, d
     """target -> arm -> {"runs": n, "mean": {metric: v}, "std": {metric: v}, "seconds": mean seconds}."""
     grouped: dict[str, dict[str, list]] = {}
     for run in runs:
-        exclude = _excludes_history(run)
+        exclude = excludes_history(run)
         for target, arms in run["targets"].items():
             for label, arm in arms.items():
                 grouped.setdefault(target, {}).setdefault(label, []).append(
@@ -87,7 +96,7 @@ def relearn_vs_scratch(runs: list[dict], protocol: str = "masked") -> dict[str, 
     difference relearn - scratch within each run (the same users and seed), over the runs that have both arms."""
     found: dict[str, tuple[str, str, list[dict[str, float]]]] = {}  # target -> relearn, scratch, per-run values
     for run in runs:
-        exclude = _excludes_history(run)
+        exclude = excludes_history(run)
         for target, arms in run["targets"].items():
             relearn, scratch = first_arm(arms, "relearn"), first_arm(arms, "scratch")
             if relearn is None or scratch is None:

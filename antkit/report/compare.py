@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from antkit.errors import AntkitError
@@ -46,10 +47,12 @@ def compare_arms(run: Path, first: str, second: str, target: str | None = None) 
 def _per_user_values(path: Path) -> dict:
     """The per-user test values in ``path``: metric (``recall@10``, ...) -> one value per user."""
     values = load_weights(path)
-    if not values or not all(name.partition("@")[0] in ("recall", "ndcg") and tensor.dim() == 1
-                             for name, tensor in values.items()):
-        raise AntkitError(f"{path}: not per-user test values (expected metric -> one value per test user, e.g. "
-                          f"recall@10; it holds {', '.join(sorted(values)[:4]) or 'nothing'})")
+    if not values or not all(re.fullmatch(r"(recall|ndcg)@\d+", name) and tensor.dim() == 1
+                             and tensor.is_floating_point() for name, tensor in values.items()):
+        held = ", ".join(f"{name} ({str(tensor.dtype).removeprefix('torch.')})"
+                         for name, tensor in sorted(values.items())[:4])
+        raise AntkitError(f"{path}: not per-user test values (expected metric -> one floating-point value per test "
+                          f"user, e.g. recall@10; it holds {held or 'nothing'})")
     return values
 
 

@@ -4,6 +4,7 @@ and how to use it."""
 from __future__ import annotations
 
 from antkit.report.analysis import LABELS, METRICS, protocol_label
+from antkit.report.results import excludes_history
 
 
 def _components(config: dict) -> list[str]:
@@ -12,12 +13,14 @@ def _components(config: dict) -> list[str]:
 
 
 def _results_tables(results: dict) -> list[str]:
+    """Per target, the test metrics of every arm (results checked by ``read_results``)."""
     lines = []
-    protocol = protocol_label(results["recipe"]["evaluation"]["exclude_history"])
+    protocol = protocol_label(excludes_history(results))
     for target, arms in results["targets"].items():
+        metrics = [m for m in METRICS if all(m in arm["test"] for arm in arms.values())]
         lines += [f"Target `{target}` (test, full ranking, {protocol}):", "",
-                  "| arm | " + " | ".join(LABELS[m] for m in METRICS) + " |", "|---|" + "---:|" * len(METRICS)]
-        lines += [f"| {label} | " + " | ".join(f"{arm['test'][m]:.4f}" for m in METRICS) + " |"
+                  "| arm | " + " | ".join(LABELS[m] for m in metrics) + " |", "|---|" + "---:|" * len(metrics)]
+        lines += [f"| {label} | " + " | ".join(f"{arm['test'][m]:.4f}" for m in metrics) + " |"
                   for label, arm in arms.items()]
         lines.append("")
     return lines

@@ -6,15 +6,18 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from antkit.io import atomic_write_bytes, atomic_write_text
+from antkit.errors import AntkitError
+from antkit.io import atomic_write_bytes, atomic_write_text, read_json_object
 from antkit.layout import RESULTS
-from antkit.report.analysis import summarise
+from antkit.model.saving import finite_number
+from antkit.report.analysis import HEADLINE, summarise
 from antkit.report.chart import render_chart
 from antkit.report.markdown import render_markdown
 
 RESULT_FIELDS = ("strategy", "items", "modalities", "valid", "test", "test_standard_errors", "test_unmasked",
                  "test_masked", "best_epoch", "epochs", "train_seconds", "prefixes_per_second", "test_users_per_second",
                  "seconds", "trainable_parameters")
+METRIC_TABLES = ("valid", "test", "test_standard_errors", "test_unmasked", "test_masked")  # metric -> number
 
 
 @dataclass
@@ -50,3 +53,44 @@ class RunResults:
         atomic_write_text(out / RESULTS, json.dumps(self.to_json(), indent=2))
         atomic_write_text(out / "report.md", render_markdown(self))
         atomic_write_bytes(out / "report.png", render_chart(self))
+
+
+def read_results(path: Path) -> dict:
+    """The ``results.json`` at ``path``, checked for what combine, compare and the model card read; anything
+    else is an AntkitError naming the file and the field."""
+    results = read_json_object(path)
+    problem = _shape_problem(results)
+    if problem:
+        raise AntkitError(f"{path}: not an antkit results file ({problem})")
+    return results
+
+
+def excludes_history(results: dict) -> bool:
+    """Whether the run's test metrics were ranked without the user's history (its recipe's protocol)."""
+    return results["recipe"]["evaluation"].get("exclude_history", True)
+
+
+def _shape_problem(results: dict) -> str | None:
+    """What ``results`` lacks of the results an antkit run writes (None when nothing)."""
+    recipe = results.get("recipe")
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("evaluation"), dict):
+        return "no 'recipe' with its 'evaluation' settings"
+    if not isinstance(excludes_history(results), bool):
+        return "recipe.evaluation.exclude_history is not true or false"
+    if not isinstance(results.get("targets"), dict) or not results["targets"]:
+        return "no 'targets' table"
+    for target, arms in results["targets"].items():
+        if not isinstance(arms, dict) or not arms:
+            return f"targets.{target} is not a table of arms"
+        for label, arm in arms.items():
+            where = f"targets.{target}.{label}"
+            if not isinstance(arm, dict) or not all(isinstance(arm.get(key), str) for key in ("strategy", "items")):
+                return f"{where} has no strategy and items (strings)"
+            if not isinstance(arm.get("test"), dict) or not all(m in arm["test"] for m in HEADLINE):
+                return f"{where}.test lacks {' or '.join(HEADLINE)}"
+            for key in [key for key in METRIC_TABLES if key in arm]:
+                if not isinstance(arm[key], dict) or not all(finite_number(v) for v in arm[key].values()):
+                    return f"{where}.{key} is not a table of finite numbers"
+            if "seconds" in arm and not finite_number(arm["seconds"]):
+                return f"{where}.seconds is {arm['seconds']!r}, not a finite number"
+    return None

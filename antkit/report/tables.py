@@ -14,7 +14,7 @@ def target_tables(results) -> list[tuple[Table, list[str]]]:
     """For each target: the arms x metrics table, and the lines that follow it (verdict, gain)."""
     rendered = []
     for target, summary in results.summaries().items():
-        table = Table(title=f"{target}: test metrics (best marked ★)", title_justify="left")
+        table = Table(title=f"{escape(target)}: test metrics (best marked ★)", title_justify="left")
         table.add_column("arm", no_wrap=True)
         for column in ("strategy", "items"):
             table.add_column(column)

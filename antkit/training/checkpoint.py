@@ -30,8 +30,9 @@ def save_training_state(path: Path, model_state, best_state, optimizer: torch.op
     atomic_save(tensors, path, metadata)
 
 
-def load_training_state(path: Path, optimizer: torch.optim.Optimizer):
-    """(model_state, best_state, progress) from ``path``, restoring the optimizer and random state."""
+def load_training_state(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, fingerprint: str):
+    """(best_state, progress) from ``path``, restoring the model, optimizer and random state. A checkpoint of a
+    run with another ``fingerprint`` is refused before anything is restored."""
     try:
         tensors = load_file(str(path))
         with safe_open(str(path), "pt") as handle:
@@ -40,6 +41,8 @@ def load_training_state(path: Path, optimizer: torch.optim.Optimizer):
         param_groups = json.loads(metadata["param_groups"])
     except (SafetensorError, OSError, KeyError, ValueError) as error:
         raise CheckpointError(f"{path}: unreadable training checkpoint ({error}); delete it to start this stage over") from None
+    if progress.get("fingerprint") != fingerprint:
+        raise CheckpointError(f"{path} was written by a run with other settings; use another output folder")
     parts: dict[str, dict] = {"model": {}, "best": {}}
     optimizer_state: dict[int, dict] = {}
     for key, value in tensors.items():
@@ -49,9 +52,14 @@ def load_training_state(path: Path, optimizer: torch.optim.Optimizer):
         elif group == "optimizer":
             index, _, name = rest.partition(".")
             optimizer_state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": optimizer_state, "param_groups": param_groups})
+    try:
+        model.load_state_dict(parts["model"])
+        optimizer.load_state_dict({"state": optimizer_state, "param_groups": param_groups})
+    except (RuntimeError, ValueError) as error:
+        raise CheckpointError(f"{path}: does not fit this model ({str(error).strip().splitlines()[-1].strip()}); "
+                              "use another output folder") from None
     torch.set_rng_state(tensors["rng.torch"])
     cuda_states = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
     if cuda_states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda_states[: torch.cuda.device_count()])
-    return parts["model"], parts["best"], progress
+    return parts["best"], progress

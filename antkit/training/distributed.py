@@ -71,12 +71,27 @@ def resolve_device(setting: str, local_rank: int = 0, local_processes: int = 1) 
     return device
 
 
+def _launch_number(name: str, default: int) -> int:
+    """The whole number in environment variable ``name`` (torchrun sets it), ``default`` when unset."""
+    value = os.environ.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit():
+        raise AntkitError(f"environment variable {name}={value!r}: expected a whole number (torchrun sets it for "
+                          "multi-process runs, see docs/distributed.md; unset it for one process)")
+    return int(value)
+
+
 def setup(device_setting: str = "auto") -> Context:
     """The context of this process; joins the process group when started by torchrun."""
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = resolve_device(device_setting, local_rank, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    world_size = _launch_number("WORLD_SIZE", 1)
+    local_rank = _launch_number("LOCAL_RANK", 0)
+    device = resolve_device(device_setting, local_rank, _launch_number("LOCAL_WORLD_SIZE", 1))
     if world_size > 1 and not dist.is_initialized():
+        missing = [name for name in ("RANK", "MASTER_ADDR", "MASTER_PORT") if not os.environ.get(name)]
+        if missing:
+            raise AntkitError(f"WORLD_SIZE={world_size} but {', '.join(missing)} not set: multi-process runs are "
+                              "started with torchrun (docs/distributed.md); unset WORLD_SIZE for one process")
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")

@@ -15,7 +15,6 @@ from torch.nn.parallel import DistributedDataParallel
 
 from antkit.data.catalogue import Catalogue
 from antkit.data.splits import Segment, collate, pack_batches
-from antkit.errors import CheckpointError
 from antkit.progress import Reporter
 from antkit.training.checkpoint import load_training_state, save_training_state
 from antkit.training.distributed import Context, barrier
@@ -93,10 +92,7 @@ def train(
     best_score, stale, start = float("-inf"), 0, 0
     partial = _no_progress()  # the unfinished epoch's work so far
     if checkpoint is not None and checkpoint.exists():
-        model_state, best_state, progress = load_training_state(checkpoint, optimizer)
-        if progress.get("fingerprint") != fingerprint:
-            raise CheckpointError(f"{checkpoint} was written by a run with other settings; use another output folder")
-        model.load_state_dict(model_state)
+        best_state, progress = load_training_state(checkpoint, model, optimizer, fingerprint)
         schedule.last_epoch = progress["epoch"] + 1
         start, stale, best_score = progress["epoch"] + 1, progress["stale"], progress["best_score"]
         result = TrainingResult(progress["best_metrics"], progress["best_epoch"], start, progress["history"],
