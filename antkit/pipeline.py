@@ -140,7 +140,8 @@ class Run:
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         summary = {"fingerprint": fingerprint, "domains": names, "modalities": modalities, "valid": result.best_metrics,
                    "best_epoch": result.best_epoch, "epochs": result.epochs_run,
-                   "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second}
+                   "train_seconds": result.train_seconds, "seconds": result.elapsed_seconds,
+                   "prefixes_per_second": result.prefixes_per_second}
         if self.context.is_main:
             config = save_model(folder, model, recipe, catalogue.dims, self.registry, stage="pretrain",
                                 domains=names, valid=result.best_metrics)
@@ -180,14 +181,13 @@ class Run:
         except CheckpointError as error:
             raise CheckpointError(f"{origin}: {error}") from None
         segments = training_segments(domain.sequences, recipe.model.max_length)
-        started = time.perf_counter()
         result = train(model, "full", catalogue, segments, self._settings(recipe.adapt),
                        self._validator(valid, catalogue), recipe.evaluation.select_by,
                        stage=f"{target}/{arm.label}", seed=recipe.seed,
                        checkpoint=folder / "training.safetensors", fingerprint=fingerprint,
                        context=self.context, reporter=self.reporter)
         ev = recipe.evaluation
-        evaluated = time.perf_counter()
+        evaluated = time.perf_counter()  # training's own time (over resumes) is in result.elapsed_seconds
         table = item_table(model, catalogue, self.context.device)
         tested = self._test(model, catalogue, test, table)
         test_seconds = time.perf_counter() - evaluated
@@ -200,7 +200,7 @@ class Run:
             "best_epoch": result.best_epoch, "epochs": result.epochs_run,
             "train_seconds": result.train_seconds, "prefixes_per_second": result.prefixes_per_second,
             "test_users_per_second": len(test) / max(test_seconds, 1e-9),
-            "seconds": time.perf_counter() - started,
+            "seconds": result.elapsed_seconds + time.perf_counter() - evaluated,
             "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
         }
         if self.context.is_main:

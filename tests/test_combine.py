@@ -21,9 +21,9 @@ def write_run(folder, relearn: float, scratch: float, **recipe):
     folder.mkdir()
     targets = {"office": {
         "ANT": {"strategy": "relearn", "items": "content", "test": metrics(relearn),
-                "test_unmasked": metrics(relearn - 0.1), "seconds": 10.0},
+                "test_unmasked": metrics(relearn - 0.1), "seconds": 12.0, "train_seconds": 10.0},
         "scratch": {"strategy": "scratch", "items": "content", "test": metrics(scratch),
-                    "test_unmasked": metrics(scratch - 0.1), "seconds": 20.0},
+                    "test_unmasked": metrics(scratch - 0.1), "seconds": 23.0, "train_seconds": 20.0},
     }}
     (folder / "results.json").write_text(json.dumps({"recipe": {"evaluation": {"exclude_history": True}, **recipe},
                                                      "targets": targets}))
@@ -41,6 +41,7 @@ def test_mean_and_sample_std(tmp_path):
     text = render_combined(combine(runs), "masked")
     assert "| ANT | 2 | **0.5000 ± 0.1414** |" in text  # the best mean is bold
     assert "| scratch | 2 | 0.4500 ± 0.0000 |" in text
+    assert "| NDCG@50 | training s |" in text and text.count(" | 10 |") == 1  # steps' time (not seconds: 12)
 
 
 def test_relearn_minus_scratch_within_each_run(tmp_path):
@@ -92,6 +93,7 @@ def test_missing_protocol_and_folder_as_out_are_clear_errors(tmp_path, cli_error
     (lambda r: r["targets"]["office"]["scratch"]["test_unmasked"].update({"recall@10": None}),
      "targets.office.scratch.test_unmasked is not a table of finite numbers"),
     (lambda r: r["targets"]["office"]["ANT"].update(seconds="10"), "targets.office.ANT.seconds is '10', not a finite"),
+    (lambda r: r["targets"]["office"]["ANT"].update(train_seconds=None), "targets.office.ANT.train_seconds is None"),
     (lambda r: r["targets"]["office"]["ANT"].pop("items"), "targets.office.ANT has no strategy and items (strings)"),
 ])
 def test_results_of_another_shape_name_the_field(tmp_path, cli_error, damage, problem):

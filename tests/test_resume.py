@@ -80,6 +80,19 @@ def test_trainer_resume_is_exact(registry, tiny_recipe_path, tmp_path):
         assert torch.equal(value, resumed.state_dict()[key]), key
 
 
+def test_times_add_up_over_resumptions(registry, tiny_recipe_path, tmp_path):
+    """The wall time (steps, validation, checkpoints) of the interrupted part counts in the resumed result."""
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    with pytest.raises(Interrupt):
+        _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors", StopAfter(2))
+    with safe_open(str(tmp_path / "cut.safetensors"), "pt") as handle:
+        before = json.loads(handle.metadata()["progress"])
+    assert before["elapsed_seconds"] >= before["train_seconds"] > 0
+    _, resumed = _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors")
+    assert resumed.elapsed_seconds > before["elapsed_seconds"]
+    assert resumed.elapsed_seconds >= resumed.train_seconds > before["train_seconds"]
+
+
 def test_resume_within_an_epoch_is_exact(registry, tiny_recipe_path, tmp_path, monkeypatch):
     """With a checkpoint after every step, stopping in the middle of the second epoch and running again
     continues from the last finished step: bit-identical weights and history."""

@@ -68,14 +68,17 @@ def _test_metrics(arms: dict, label: str, exclude_history: bool, protocol: str) 
 
 
 def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, dict]]:
-    """target -> arm -> {"runs": n, "mean": {metric: v}, "std": {metric: v}, "seconds": mean seconds}."""
+    """target -> arm -> {"runs": n, "mean": {metric: v}, "std": {metric: v}, "train_seconds": mean training time}.
+
+    Training time is the time in training steps, summed over a stage's resumptions (as every antkit version
+    recorded it), so runs resumed across sessions compare with uninterrupted ones."""
     grouped: dict[str, dict[str, list]] = {}
     for run in runs:
         exclude = excludes_history(run)
         for target, arms in run["targets"].items():
             for label, arm in arms.items():
                 grouped.setdefault(target, {}).setdefault(label, []).append(
-                    (_test_metrics(arms, label, exclude, protocol), arm.get("seconds", 0.0)))
+                    (_test_metrics(arms, label, exclude, protocol), arm.get("train_seconds", 0.0)))
     combined = {}
     for target, arms in grouped.items():
         combined[target] = {}
@@ -86,7 +89,7 @@ def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, d
                 "runs": len(entries),
                 "mean": {m: statistics.fmean(v) for m, v in values.items()},
                 "std": {m: statistics.stdev(v) if len(v) > 1 else 0.0 for m, v in values.items()},
-                "seconds": statistics.fmean(s for _, s in entries),
+                "train_seconds": statistics.fmean(s for _, s in entries),
             }
     return combined
 
@@ -121,14 +124,14 @@ def render_combined(combined: dict[str, dict[str, dict]], protocol: str, differe
     for target, arms in combined.items():
         metrics = [m for m in METRICS if all(m in arm["mean"] for arm in arms.values())]
         best = {m: top_labels({label: arm["mean"][m] for label, arm in arms.items()}) for m in metrics}
-        lines += [f"### {target}", "", "| arm | runs | " + " | ".join(LABELS[m] for m in metrics) + " | seconds |",
+        lines += [f"### {target}", "", "| arm | runs | " + " | ".join(LABELS[m] for m in metrics) + " | training s |",
                   "|---|---:|" + "---:|" * (len(metrics) + 1)]
         for label, arm in arms.items():
             cells = []
             for m in metrics:
                 cell = f"{arm['mean'][m]:.4f} ± {arm['std'][m]:.4f}"
                 cells.append(f"**{cell}**" if label in best[m] else cell)
-            lines.append(f"| {label} | {arm['runs']} | " + " | ".join(cells) + f" | {arm['seconds']:.0f} |")
+            lines.append(f"| {label} | {arm['runs']} | " + " | ".join(cells) + f" | {arm['train_seconds']:.0f} |")
         if differences and target in differences:
             lines += ["", _difference_line(differences[target])]
         lines.append("")

@@ -91,6 +91,7 @@ def _shape_problem(results: dict) -> str | None:
             for key in [key for key in METRIC_TABLES if key in arm]:
                 if not isinstance(arm[key], dict) or not all(finite_number(v) for v in arm[key].values()):
                     return f"{where}.{key} is not a table of finite numbers"
-            if "seconds" in arm and not finite_number(arm["seconds"]):
-                return f"{where}.seconds is {arm['seconds']!r}, not a finite number"
+            for key in [key for key in ("seconds", "train_seconds") if key in arm]:
+                if not finite_number(arm[key]):
+                    return f"{where}.{key} is {arm[key]!r}, not a finite number"
     return None

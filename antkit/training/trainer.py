@@ -40,6 +40,7 @@ class TrainingResult:
     history: list[dict] = field(default_factory=list)
     train_seconds: float = 0.0  # time in training steps (not validation)
     prefixes: int = 0  # training prefixes processed, over all processes
+    elapsed_seconds: float = 0.0  # wall time of the whole training (steps, validation, checkpoints), over resumes
 
     @property
     def prefixes_per_second(self) -> float:
@@ -96,10 +97,16 @@ def train(
         schedule.last_epoch = progress["epoch"] + 1
         start, stale, best_score = progress["epoch"] + 1, progress["stale"], progress["best_score"]
         result = TrainingResult(progress["best_metrics"], progress["best_epoch"], start, progress["history"],
-                                progress["train_seconds"], progress["prefixes"])
+                                progress["train_seconds"], progress["prefixes"],
+                                progress.get("elapsed_seconds", progress["train_seconds"]))  # older: steps only
         partial = progress.get("partial") or partial
         where = f" and step {partial['steps']} of epoch {start + 1}" if partial["steps"] else ""
         reporter.message(f"{stage}: resuming after epoch {start}{where}")
+    resumed_at, elapsed_before = time.perf_counter(), result.elapsed_seconds
+
+    def elapsed() -> float:
+        return elapsed_before + time.perf_counter() - resumed_at
+
     if context.distributed:  # each process its own dropout stream, from where training starts (or resumes)
         torch.manual_seed(int(np.random.SeedSequence([seed, context.rank, start, partial["steps"]]).generate_state(1)[0]))
 
@@ -109,7 +116,7 @@ def train(
             "epoch": epoch if finished else epoch - 1, "stale": stale, "best_score": best_score,
             "best_metrics": result.best_metrics, "best_epoch": result.best_epoch, "history": result.history,
             "fingerprint": fingerprint, "train_seconds": result.train_seconds, "prefixes": result.prefixes,
-            "partial": None if finished else partial,
+            "elapsed_seconds": elapsed(), "partial": None if finished else partial,
         }
         save_training_state(checkpoint, model.state_dict(), best_state, optimizer, progress)
 
@@ -159,4 +166,5 @@ def train(
         reporter.epoch_done(stage, epoch, loss, metrics, select_by)
     reporter.stage_done(stage)
     model.load_state_dict(best_state)
+    result.elapsed_seconds = elapsed()
     return result
