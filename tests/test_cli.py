@@ -123,6 +123,14 @@ def test_main_run_rejects_bad_recipe_before_work(monkeypatch, capsys, tmp_path):
     assert not out_dir.exists()
 
 
+def test_a_recipe_too_large_for_memory_is_one_clear_error(cli_error, tiny_recipe_path, tmp_path):
+    """A model of 10^11 dimensions cannot be allocated: the advice, not the allocator's traceback."""
+    error = cli_error("run", tiny_recipe_path, "--out", tmp_path / "run", "--set", "model.dim=100000000000",
+                      "--set", "model.backbone.heads=1")
+    assert error.startswith("error: out of memory: ") and "can't allocate memory" in error
+    assert "lower the batch sizes" in error
+
+
 def test_main_good_recipe_exits_0(monkeypatch, capsys, tiny_recipe_path):
     """main() on a valid recipe exits with code 0 and says so."""
     code, out, err = run_main(monkeypatch, capsys, "recipe", "validate", str(tiny_recipe_path))

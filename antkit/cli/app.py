@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import torch
 import typer
 from rich.console import Console
 
@@ -31,6 +32,21 @@ app.add_typer(features_command.app, name="features")
 app.add_typer(hub_command.app, name="hub")
 
 error_console = Console(stderr=True, soft_wrap=True)
+OUT_OF_MEMORY = ("out of memory: {problem}; lower the batch sizes (pretrain.batch_size, adapt.batch_size, "
+                 "evaluation.batch_size) or the model's size (model.dim), or use a machine with more memory. "
+                 "Finished epochs are saved: the same command resumes.")
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is the CPU or GPU allocator running out of memory (a recipe too large for the machine)."""
+    return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or (
+        isinstance(error, RuntimeError) and "can't allocate memory" in str(error))
+
+
+def _fail(message: str) -> None:
+    error_console.print("[bold red]error:[/] ", end="")
+    error_console.print(message, highlight=False, markup=False)
+    sys.exit(1)
 
 
 def main() -> None:
@@ -38,9 +54,11 @@ def main() -> None:
     try:
         app()
     except AntkitError as error:
-        error_console.print("[bold red]error:[/] ", end="")
-        error_console.print(str(error), highlight=False, markup=False)
-        sys.exit(1)
+        _fail(str(error))
+    except (MemoryError, RuntimeError) as error:
+        if not _out_of_memory(error):
+            raise
+        _fail(OUT_OF_MEMORY.format(problem=(str(error).strip() or type(error).__name__).splitlines()[-1]))
     except KeyboardInterrupt:
         error_console.print("interrupted: finished epochs are saved; run the same command again to resume")
         sys.exit(130)
