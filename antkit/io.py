@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,11 +14,15 @@ from safetensors.torch import save_file
 from antkit.errors import AntkitError
 
 
-def _umask() -> int:
-    """The process's umask (reading it sets it, so it is put back at once)."""
+def _read_umask() -> int:
+    """The process's umask. Reading it sets it (put back at once), so it is read once, at import, rather than
+    while other threads may be creating files."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+FILE_MODE = 0o666 & ~_read_umask()  # what open() gives a new file (safetensors gives 0600)
 
 
 @contextmanager
@@ -29,7 +34,7 @@ def _atomic(path: Path):
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         yield partial
-        os.chmod(partial, 0o666 & ~_umask())  # as open() would create it (safetensors writes 0600)
+        os.chmod(partial, FILE_MODE)
         os.replace(partial, path)
     except BaseException as error:
         partial.unlink(missing_ok=True)
@@ -54,6 +59,11 @@ def read_json_object(path: Path, error: type[AntkitError] = AntkitError, advice:
     if not isinstance(value, dict):
         raise error(f"{path}: not a JSON object{advice}")
     return value
+
+
+def finite_number(value) -> bool:
+    """An int or float (not a bool, not infinite or NaN), as numbers in antkit's JSON records must be."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -153,7 +153,7 @@ class Run:
 
     # adaptation ---------------------------------------------------------------
     def adapt(self, target: str, arm, pretrained: dict[str, torch.Tensor] | None, pretrain_id: str,
-              origin: str = "") -> dict:
+              origin: str) -> dict:
         """Train one arm on ``target`` and evaluate it; returns its metrics and timings. ``origin`` names the
         folder of the ``pretrained`` weights in errors."""
         recipe = self.recipe

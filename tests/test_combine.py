@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 
 import pytest
+import yaml
 
 from antkit.cli import app as app_module
 from antkit.errors import AntkitError
+from antkit.recipe import validate_recipe
 from antkit.report.combine import combine, load_runs, relearn_vs_scratch, render_combined
 
 
@@ -118,7 +121,7 @@ def test_runs_of_one_recipe_and_other_seeds_combine(tmp_path):
 
 @pytest.mark.parametrize("second, problem", [
     ({"model": {"dim": 32}}, "(model.dim: 16 in {a}, 32 in {b})"),
-    ({"model": {"dim": 16}, "arms": [{"label": "x"}]}, "(arms.0.label: not set in {a}, 'x' in {b})"),
+    ({"model": {"dim": 16}, "arms": [{"label": "x"}]}, "(arms.0.label: not set (its default) in {a}, 'x' in {b})"),
 ])
 def test_runs_of_different_recipes_are_refused(tmp_path, cli_error, second, problem):
     """A mean over different recipes means nothing: the error names both folders and the first differing field."""
@@ -126,6 +129,18 @@ def test_runs_of_different_recipes_are_refused(tmp_path, cli_error, second, prob
     b = write_run(tmp_path / "b", 0.6, 0.3, seed=1, **second)
     error = cli_error("combine", a, b)
     assert f"{a} and {b} are runs of different recipes {problem.format(a=a, b=b)}" in error
+
+
+def test_a_field_an_older_run_did_not_record_counts_as_its_default(tmp_path, tiny_recipe_path, registry):
+    """Runs made before a recipe field existed combine with newer ones when the newer ones keep its default."""
+    recipe = validate_recipe(yaml.safe_load(tiny_recipe_path.read_text()), registry).model_dump(mode="json")
+    older = copy.deepcopy(recipe)
+    del older["adapt"]["weight_decay"]
+    runs = load_runs([write_run(tmp_path / "new", 0.4, 0.3, **recipe), write_run(tmp_path / "old", 0.5, 0.3, **older)])
+    assert combine(runs)["office"]["ANT"]["runs"] == 2
+    older["adapt"]["weight_decay"] = 0.1
+    with pytest.raises(AntkitError, match=r"\(adapt.weight_decay: 0.0 in .*new, 0.1 in .*other\)"):
+        load_runs([tmp_path / "new", write_run(tmp_path / "other", 0.5, 0.3, **older)])
 
 
 def test_the_same_run_twice_is_refused(tmp_path):

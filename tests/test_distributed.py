@@ -92,6 +92,9 @@ def test_missing_gpu_is_a_clear_error(one_gpu, monkeypatch):
     ({"WORLD_SIZE": "abc"}, r"WORLD_SIZE='abc': expected a whole number"),
     ({"LOCAL_RANK": "-1"}, r"LOCAL_RANK='-1': expected a whole number"),
     ({"WORLD_SIZE": "2"}, r"WORLD_SIZE=2 but RANK, MASTER_ADDR, MASTER_PORT not set: .* started with torchrun"),
+    ({"WORLD_SIZE": "2", "RANK": "x", "MASTER_ADDR": "localhost", "MASTER_PORT": "29500"}, r"RANK='x'"),
+    ({"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "localhost", "MASTER_PORT": "abc"}, r"MASTER_PORT='abc'"),
+    ({"WORLD_SIZE": "²"}, r"WORLD_SIZE='²': expected a whole number"),
 ])
 def test_a_wrong_launch_environment_is_a_clear_error(monkeypatch, variables, message):
     """Caught before any process group is joined."""

@@ -47,6 +47,18 @@ def test_ties_count_against_the_target():
     assert target_ranks(scores, torch.tensor([1]), torch.tensor([[2]])).tolist() == [1]
 
 
+def test_nan_scores_earn_nothing():
+    """A diverged model's NaN scores count as the lowest: a NaN target ranks last (not -1, which gave a hit
+    and an infinite NDCG); a NaN elsewhere ranks below the target."""
+    nan = float("nan")
+    scores = torch.tensor([[nan, nan, nan, nan], [0.1, nan, 0.5, 0.3]])
+    ranks = target_ranks(scores, torch.tensor([2, 4]), None)
+    assert ranks.tolist() == [3, 1]
+    values = metric_values(ranks, (10,))
+    assert values["ndcg@10"][0] == 1 / math.log2(5) and all(v.isfinite().all() for v in values.values())
+    assert target_ranks(scores[:1], torch.tensor([2]), torch.tensor([[1]])).tolist() == [3]  # excluded items too
+
+
 def test_padding_in_history_is_harmless():
     """History padding id 0 excludes nothing (item 1 is column 0 and stays)."""
     scores = torch.tensor([[0.9, 0.2, 0.5], [0.9, 0.2, 0.5]])

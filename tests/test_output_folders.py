@@ -4,7 +4,6 @@ and a damaged record of a finished stage are clear errors."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
 
@@ -50,14 +49,12 @@ def test_a_file_where_a_cache_folder_should_be(tmp_path):
 
 
 def test_atomic_writes_have_the_usual_permissions(tmp_path):
-    """As open() would make them (0666 less the umask), safetensors files too."""
-    umask = os.umask(0o022)
-    try:
-        atomic_save({"a": torch.zeros(1)}, tmp_path / "model.safetensors")
-        atomic_write_text(tmp_path / "config.json", "{}")
-    finally:
-        os.umask(umask)
-    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {0o644}
+    """As open() makes a file (0666 less the umask), safetensors files too (safetensors alone gives 0600)."""
+    (tmp_path / "plain.txt").write_text("")
+    atomic_save({"a": torch.zeros(1)}, tmp_path / "model.safetensors")
+    atomic_write_text(tmp_path / "config.json", "{}")
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes["model.safetensors"] == modes["config.json"] == modes["plain.txt"]
 
 
 @pytest.mark.parametrize("content, problem", [("{bad", "not readable JSON"), ("[1]", "not a JSON object"),

@@ -12,9 +12,11 @@ def target_ranks(scores: torch.Tensor, targets: torch.Tensor, history: torch.Ten
 
     ``scores`` (U, n): column ``j`` is item ``j + 1``; ``targets`` (U,) are 1-based item ids; ``history`` (U, L)
     are the input items (0 = padding), which are excluded from the ranking, except the target itself.
-    Ties count against the target: an item scoring the same as the target ranks above it.
+    Ties count against the target: an item scoring the same as the target ranks above it. A NaN score (a
+    diverged model) counts as the lowest, so a target scored NaN ranks last.
     """
     users = torch.arange(len(targets), device=scores.device)
+    scores = scores.masked_fill(scores.isnan(), float("-inf"))
     if history is not None:
         excluded = torch.zeros(scores.shape[0], scores.shape[1] + 1, dtype=torch.bool, device=scores.device)
         excluded.scatter_(1, history, True)

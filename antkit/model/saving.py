@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -22,7 +21,7 @@ from safetensors.torch import load
 
 import antkit
 from antkit.errors import CheckpointError
-from antkit.io import atomic_save, atomic_write_text, read_json_object
+from antkit.io import atomic_save, atomic_write_text, finite_number, read_json_object
 from antkit.model.build import Items
 from antkit.plugins.registry import Registry
 from antkit.recipe.schema import MODALITIES
@@ -35,11 +34,6 @@ OF_MODALITIES = f"a non-empty object of modalities ({', '.join(MODALITIES)})"
 
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def finite_number(value) -> bool:
-    """An int or float (not a bool, not infinite or NaN), as JSON metrics and sizes must be."""
-    return (_whole(value) or isinstance(value, float)) and math.isfinite(value)
 
 
 KINDS = {  # what a config.json value must be, in words -> the check

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from antkit.errors import AntkitError
 from antkit.layout import RESULTS
+from antkit.plugins.manager import load_registry
+from antkit.recipe.loader import validate_recipe
 from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm, protocol_label, top_labels
 from antkit.report.results import excludes_history, read_results
 
@@ -36,15 +38,27 @@ def _check_one_recipe(folders: list[Path], runs: list[dict]) -> None:
         if place in resolved[:index]:
             raise AntkitError(f"{folders[resolved.index(place)]} and {folders[index]} are the same run folder; give "
                               "each run once")
-    first = _fields(runs[0]["recipe"])
+    if len(runs) < 2:
+        return
+    registry = load_registry()
+    first = _fields(_with_defaults(runs[0]["recipe"], registry))
     for folder, run in zip(folders[1:], runs[1:]):
-        fields = _fields(run["recipe"])
+        fields = _fields(_with_defaults(run["recipe"], registry))
         for path in [p for p in dict.fromkeys([*first, *fields]) if p not in REPLICATE_FIELDS]:
             if path not in first or path not in fields or first[path] != fields[path]:
-                ours, theirs = (repr(f[path]) if path in f else "not set" for f in (first, fields))
+                ours, theirs = (repr(f[path]) if path in f else "not set (its default)" for f in (first, fields))
                 raise AntkitError(f"{folders[0]} and {folder} are runs of different recipes ({path}: {ours} in "
                                   f"{folders[0]}, {theirs} in {folder}); combine runs that differ only in "
                                   f"{', '.join(REPLICATE_FIELDS)}")
+
+
+def _with_defaults(recipe: dict, registry) -> dict:
+    """The recipe as this antkit reads it: fields an older run did not record get their defaults. A recipe that
+    no longer validates (a component of a plugin not installed here) is compared as recorded."""
+    try:
+        return validate_recipe(recipe, registry).model_dump(mode="json")
+    except AntkitError:
+        return recipe
 
 
 def _fields(value, path: str = "") -> dict[str, object]:

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from antkit.errors import AntkitError
-from antkit.io import atomic_write_bytes, atomic_write_text, read_json_object
+from antkit.io import atomic_write_bytes, atomic_write_text, finite_number, read_json_object
 from antkit.layout import RESULTS
-from antkit.model.saving import finite_number
 from antkit.report.analysis import HEADLINE, summarise
 from antkit.report.chart import render_chart
 from antkit.report.markdown import render_markdown

@@ -56,8 +56,9 @@ def load_training_state(path: Path, model: torch.nn.Module, optimizer: torch.opt
         model.load_state_dict(parts["model"])
         optimizer.load_state_dict({"state": optimizer_state, "param_groups": param_groups})
     except (RuntimeError, ValueError) as error:
-        raise CheckpointError(f"{path}: does not fit this model ({str(error).strip().splitlines()[-1].strip()}); "
-                              "use another output folder") from None
+        lines = [line.strip() for line in str(error).strip().splitlines()] or [type(error).__name__]
+        details = "; ".join(lines[1:] or lines)  # torch's first line is a heading, the mismatches follow
+        raise CheckpointError(f"{path}: does not fit this model ({details}); use another output folder") from None
     torch.set_rng_state(tensors["rng.torch"])
     cuda_states = [tensors[k] for k in sorted(k for k in tensors if k.startswith("rng.cuda."))]
     if cuda_states and torch.cuda.is_available():

@@ -76,7 +76,7 @@ def _launch_number(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     if not value:
         return default
-    if not value.isdigit():
+    if not value.isdecimal():
         raise AntkitError(f"environment variable {name}={value!r}: expected a whole number (torchrun sets it for "
                           "multi-process runs, see docs/distributed.md; unset it for one process)")
     return int(value)
@@ -92,6 +92,7 @@ def setup(device_setting: str = "auto") -> Context:
         if missing:
             raise AntkitError(f"WORLD_SIZE={world_size} but {', '.join(missing)} not set: multi-process runs are "
                               "started with torchrun (docs/distributed.md); unset WORLD_SIZE for one process")
+        _launch_number("RANK", 0), _launch_number("MASTER_PORT", 0)  # whole numbers, as torch expects
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
