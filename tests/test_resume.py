@@ -13,7 +13,7 @@ from safetensors import safe_open
 import antkit
 from antkit.data.catalogue import Catalogue
 from antkit.data.splits import collate, pack_batches, training_segments
-from antkit.errors import CheckpointError
+from antkit.errors import AntkitError, CheckpointError
 from antkit.evaluation.evaluate import evaluate
 from antkit.model.build import build_model
 from antkit.progress import Reporter
@@ -78,6 +78,20 @@ def test_trainer_resume_is_exact(registry, tiny_recipe_path, tmp_path):
     assert resumed_result.best_epoch == whole_result.best_epoch
     for key, value in whole.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_a_diverging_training_stops_with_a_clear_error(registry, tiny_recipe_path, tmp_path):
+    """A learning rate of 1e30 overflows the weights: one message naming the stage and the learning rate, at the
+    first epoch whose loss is not finite, instead of epochs of NaN scored as results."""
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    model = build_model(recipe, registry, catalogue.dims)
+    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e30, lr_decay=1.0, patience=5)
+    seen = []
+    with pytest.raises(AntkitError, match=r"^x: training diverged in epoch \d \(the loss is not finite\); lower the "
+                                          r"learning rate \(now 1e\+30\)"):
+        train(model, "full", catalogue, training_segments(sequences, 20), settings,
+              lambda m: seen.append(1) or {"ndcg@10": 0.0}, "ndcg@10", stage="x", seed=0)
+    assert len(seen) < 5
 
 
 def test_times_add_up_over_resumptions(registry, tiny_recipe_path, tmp_path):

@@ -4,6 +4,7 @@ long epoch every ``checkpoint_minutes`` of training."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +16,10 @@ from torch.nn.parallel import DistributedDataParallel
 
 from antkit.data.catalogue import Catalogue
 from antkit.data.splits import Segment, collate, pack_batches
+from antkit.errors import AntkitError
 from antkit.progress import Reporter
 from antkit.training.checkpoint import load_training_state, save_training_state
-from antkit.training.distributed import Context, barrier
+from antkit.training.distributed import Context, barrier, sum_across
 
 
 @dataclass
@@ -50,6 +52,16 @@ class TrainingResult:
 def _no_progress() -> dict:
     """An epoch's work before its first step: steps done, their losses, prefixes and seconds."""
     return {"steps": 0, "losses": [], "prefixes": 0, "seconds": 0.0}
+
+
+def _stop_if_diverged(losses: list[float], stage: str, epoch: int, settings: TrainingSettings,
+                      context: Context) -> None:
+    """An AntkitError, in every process, when a loss of this epoch was not finite: the weights are lost to
+    overflow, and later epochs would only waste time."""
+    diverged = torch.tensor([float(any(not math.isfinite(loss) for loss in losses))], device=context.device)
+    if sum_across(context, diverged).item():
+        raise AntkitError(f"{stage}: training diverged in epoch {epoch + 1} (the loss is not finite); lower the "
+                          f"learning rate (now {settings.learning_rate:g}) and run again in another output folder")
 
 
 def _my_batches(batches: list, context: Context) -> list:
@@ -144,6 +156,7 @@ def train(
                     save(epoch, finished=False)
                 started = saved = time.perf_counter()
         losses = partial["losses"]
+        _stop_if_diverged(losses, stage, epoch, settings, context)
         result.train_seconds += partial["seconds"] + time.perf_counter() - started
         result.prefixes += partial["prefixes"] * context.world_size
         partial = _no_progress()
