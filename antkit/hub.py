@@ -15,9 +15,10 @@ from typing import Iterator
 from antkit.errors import AntkitError, CheckpointError
 from antkit.io import read_json_object, writable_folder
 from antkit.layout import PRETRAIN, RESULTS
+from antkit.model.checkpoint_config import check_config
 from antkit.model.pretrained import model_from_checkpoint
 from antkit.model.recommender import SequentialRecommender
-from antkit.model.saving import check_config, read_checkpoint
+from antkit.model.saving import read_checkpoint
 from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
 from antkit.report.model_card import render_model_card

@@ -160,14 +160,15 @@ def test_corrupt_checkpoint(checkpoint_copy, damage, message):
 
 
 @pytest.mark.parametrize("change, problem", [
-    (lambda c: c.update(components=5), "components is 5, not a list"),
-    (lambda c: c.update(components=[{"x": 1}]), "no components.0.kind"),
+    (lambda c: c.update(components=5), "components: Input should be a valid list, got 5"),
+    (lambda c: c.update(components=[{"x": 1}]), "components.0.kind: Field required"),
     (lambda c: c.update(feature_dims=[]),
-     "feature_dims is [], not a non-empty object of modalities (text, image, price)"),
-    (lambda c: c["encoders"].pop("image"), "no encoders.image"),
-    (lambda c: c["feature_dims"].update(text="32"), "feature_dims.text is '32', not a positive whole number"),
-    (lambda c: c["model"]["modalities"].update(price=None), "no model.modalities.price.adaptor"),
-    (lambda c: c.update(valid={"ndcg@10": "high"}), "valid is {'ndcg@10': 'high'}, not an object of numbers"),
+     "feature_dims: Input should be a valid dictionary, got []"),
+    (lambda c: c["encoders"].pop("image"), "encoders.image: Field required"),
+    (lambda c: c["feature_dims"].update(text="32"), "feature_dims.text: Input should be a valid integer, got '32'"),
+    (lambda c: c["model"]["modalities"].update(price=None),
+     "model.modalities.price: Input should be a valid dictionary or instance of ModalitySettings, got None"),
+    (lambda c: c.update(valid={"ndcg@10": "high"}), "valid.ndcg@10: Input should be a valid number, got 'high'"),
 ])
 def test_config_of_another_shape_names_the_field(checkpoint_copy, tmp_path, change, problem):
     """A config.json with every key but a wrong type or a missing part: one CheckpointError naming the file and

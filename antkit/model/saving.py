@@ -14,46 +14,18 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
 
 import torch
 from safetensors.torch import load
 
 import antkit
 from antkit.errors import CheckpointError
-from antkit.io import atomic_save, atomic_write_text, finite_number, read_json_object
-from antkit.model.build import Items
+from antkit.io import atomic_save, atomic_write_text, read_json_object
+from antkit.model.checkpoint_config import ModelSettings, check_config
 from antkit.plugins.registry import Registry
-from antkit.recipe.schema import MODALITIES
 
 FORMAT = 1
-ITEMS = get_args(Items)
-ONE_OF_ITEMS = f"one of {', '.join(ITEMS)}"
-OF_MODALITIES = f"a non-empty object of modalities ({', '.join(MODALITIES)})"
-
-
-def _whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-KINDS = {  # what a config.json value must be, in words -> the check
-    "a whole number": _whole,
-    "a whole number, 0 or more": lambda v: _whole(v) and v >= 0,
-    "a positive whole number": lambda v: _whole(v) and v > 0,
-    "a string": lambda v: isinstance(v, str),
-    "an object": lambda v: isinstance(v, dict),
-    "a list": lambda v: isinstance(v, list),
-    "a list of strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
-    ONE_OF_ITEMS: lambda v: v in ITEMS,
-    OF_MODALITIES: lambda v: isinstance(v, dict) and bool(v) and set(v) <= set(MODALITIES),
-    "an object of numbers": lambda v: isinstance(v, dict) and all(finite_number(x) for x in v.values()),
-    "given": lambda v: True,
-}
-REQUIRED_CONFIG = {"format": "a whole number", "model": "an object", "feature_dims": OF_MODALITIES,
-                   "encoders": "an object", "items": ONE_OF_ITEMS, "n_items": "a whole number, 0 or more",
-                   "components": "a list"}
-OPTIONAL_CONFIG = {"antkit_version": "a string", "domains": "a list of strings", "valid": "an object of numbers"}
-SHARED_MODEL_FIELDS = ("dim", "max_length", "temperature", "fusion", "backbone")  # what every checkpoint must match
+SHARED_MODEL_FIELDS = tuple(ModelSettings.model_fields)  # what every checkpoint must match
 
 
 def used_components(model_recipe, modalities: list[str], registry: Registry) -> list[dict]:
@@ -122,54 +94,6 @@ class Checkpoint:
     @property
     def modalities(self) -> list[str]:
         return list(self.config["feature_dims"])
-
-
-def _at(config: dict, path: str):
-    """The value at a dotted ``path`` (``components.0.name``) in ``config``; KeyError or TypeError when there is
-    none."""
-    value = config
-    for key in path.split("."):
-        value = value[int(key)] if isinstance(value, list) and key.isdigit() and int(key) < len(value) else value[key]
-    return value
-
-
-def _first_problem(config: dict, fields: dict[str, str], required: bool = True) -> str | None:
-    """The first of ``fields`` (dotted path -> kind) missing from ``config`` or not of its kind."""
-    for path, kind in fields.items():
-        try:
-            value = _at(config, path)
-        except (KeyError, TypeError):
-            if required:
-                return f"no {path}"
-            continue
-        if not KINDS[kind](value):
-            shown = repr(value) if len(repr(value)) <= 40 else type(value).__name__
-            return f"{path} is {shown}, not {kind}"
-    return None
-
-
-def _nested_fields(config: dict) -> dict[str, str]:
-    """The fields inside the top-level ones: each component's kind and name; each modality's feature size,
-    encoder and adaptor; the model settings every checkpoint is compared on."""
-    fields = {}
-    for index in range(len(config["components"])):
-        fields |= {f"components.{index}": "an object", f"components.{index}.kind": "a string",
-                   f"components.{index}.name": "a string"}
-    for modality in config["feature_dims"]:
-        fields |= {f"feature_dims.{modality}": "a positive whole number", f"encoders.{modality}": "an object",
-                   f"encoders.{modality}.name": "a string", f"model.modalities.{modality}.adaptor": "an object"}
-    return fields | {f"model.{field}": "given" for field in SHARED_MODEL_FIELDS}
-
-
-def check_config(config: dict, name: str) -> None:
-    """Raise a CheckpointError naming ``name`` (the file) and the field when ``config`` is not shaped like the
-    ``config.json`` that ``save_model`` writes."""
-    missing = [key for key in REQUIRED_CONFIG if key not in config]
-    problem = (f"no {', '.join(missing)}" if missing else _first_problem(config, REQUIRED_CONFIG)
-               or _first_problem(config, OPTIONAL_CONFIG, required=False)
-               or _first_problem(config, _nested_fields(config)))
-    if problem:
-        raise CheckpointError(f"{name}: not an antkit checkpoint config ({problem})")
 
 
 def read_checkpoint(folder: Path, registry: Registry) -> Checkpoint:
