@@ -16,6 +16,7 @@ from safetensors.torch import load_file, save_file
 import antkit
 from antkit.errors import CheckpointError, RecipeError
 from antkit.model.saving import read_checkpoint
+from antkit.recipe.schema import Strict
 
 ARMS = "arms=[{label: relearn, strategy: {name: relearn}}]"
 BOTH = ("arms=[{label: relearn, strategy: {name: relearn}}, "
@@ -117,6 +118,18 @@ def test_a_setting_added_later_is_left_out_at_its_default(checkpoint_copy, tmp_p
     with pytest.raises(CheckpointError,
                        match=r"model\.modalities\.text\.adaptor\.precision: checkpoint None, recipe 'bfloat16'"):
         start_from(checkpoint_copy, tmp_path, "model.modalities.text.adaptor.precision=bfloat16")
+
+
+def test_a_recipe_setting_added_later_is_left_out_at_its_default():
+    """Recipe sections share the mechanism (antkit/settings.py), so a training setting added later keeps the
+    fingerprints of runs that do not use it: their resumes and finished stages still match."""
+    class Section(Strict):
+        added_later = ("new",)
+        old: int = 1
+        new: float = 0.0
+
+    assert Section().model_dump() == {"old": 1}
+    assert Section(new=0.5).model_dump() == {"old": 1, "new": 0.5}
 
 
 def test_missing_tensor(checkpoint_copy):

@@ -9,28 +9,18 @@ from __future__ import annotations
 from typing import Any, ClassVar, Iterable
 
 import torch
-from pydantic import BaseModel, ConfigDict, model_serializer
 from torch import nn
 
+from antkit.settings import Settings
 
-class ComponentConfig(BaseModel):
+
+class ComponentConfig(Settings):
     """Settings of one component. Unknown fields are an error, so a typo in a recipe is caught.
 
     ``added_later`` names settings added after the component's first release: they are left out of dumps
     while at their default, so that checkpoints and run folders written before they existed still match
     the recipes that now dump them (checkpoint checks, resume and reuse fingerprints).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    added_later: ClassVar[tuple[str, ...]] = ()
-
-    @model_serializer(mode="wrap")
-    def _leave_out_new_defaults(self, handler):
-        data = handler(self)
-        for name in self.added_later:
-            if name in data and getattr(self, name) == type(self).model_fields[name].default:
-                del data[name]
-        return data
 
 
 class Component:

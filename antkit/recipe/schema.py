@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from antkit.plugins.registry import Registry
+from antkit.settings import Settings
 from antkit.training.distributed import DeviceSetting
 
 MODALITIES = ("text", "image", "price")
@@ -28,8 +29,8 @@ def _unique(values):
 Unique = AfterValidator(_unique)
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+class Strict(Settings):
+    """A recipe section (``added_later``: antkit/settings.py)."""
 
 
 class TrainingRecipe(Strict):
