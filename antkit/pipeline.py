@@ -96,7 +96,7 @@ class Run:
             barrier(self.context)
 
     def _settings(self, stage_recipe, image_text_weight: float = 0.0) -> TrainingSettings:
-        fields = ("epochs", "batch_size", "learning_rate", "lr_decay", "patience", "weight_decay")
+        fields = ("epochs", "batch_size", "learning_rate", "lr_decay", "patience", "weight_decay", "clip_grad_norm")
         return TrainingSettings(**{f: getattr(stage_recipe, f) for f in fields}, image_text_weight=image_text_weight,
                                 checkpoint_minutes=self.recipe.checkpoint_minutes)
 

@@ -262,12 +262,20 @@ def test_arm_labels_that_are_no_folder_name_are_refused(registry, tiny_recipe_pa
         load_recipe(tiny_recipe_path, registry, [f"arms.1.label='{label}'"])
 
 
-@pytest.mark.parametrize("override", ["pretrain.learning_rate=inf", "adapt.lr_decay=.nan", "model.fusion.beta=-.inf"])
+@pytest.mark.parametrize("override", ["pretrain.learning_rate=inf", "adapt.lr_decay=.nan", "model.fusion.beta=-.inf",
+                                      "adapt.clip_grad_norm=inf"])
 def test_non_finite_numbers_are_refused(registry, tiny_recipe_path, override):
     """inf and nan pass bounds like gt=0 (or have none to pass): recipe and component fields refuse them."""
     field = override.split("=")[0]
     with pytest.raises(RecipeError, match=rf"^--set {re.escape(override)}: {re.escape(field)}: .*finite number"):
         load_recipe(tiny_recipe_path, registry, [override])
+
+
+def test_gradient_clipping_is_a_positive_norm(registry, tiny_recipe_path):
+    recipe = load_recipe(tiny_recipe_path, registry, ["adapt.clip_grad_norm=5"])
+    assert recipe.adapt.model_dump()["clip_grad_norm"] == 5.0 and "clip_grad_norm" not in recipe.pretrain.model_dump()
+    with pytest.raises(RecipeError, match=r"adapt\.clip_grad_norm: input should be greater than 0"):
+        load_recipe(tiny_recipe_path, registry, ["adapt.clip_grad_norm=0"])
 
 
 def test_alias_bomb_is_refused(tmp_path, registry):

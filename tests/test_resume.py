@@ -94,6 +94,25 @@ def test_a_diverging_training_stops_with_a_clear_error(registry, tiny_recipe_pat
     assert len(seen) < 5
 
 
+@pytest.mark.parametrize("clip, changes", [(1e-6, True), (1e9, False)])
+def test_gradient_clipping(registry, tiny_recipe_path, clip, changes):
+    """``clip_grad_norm``: a tiny norm changes training, a huge one (never reached) leaves it bit-identical;
+    unset (the default), a recipe's dump and so its runs' fingerprints are as before the setting existed."""
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    assert "clip_grad_norm" not in recipe.adapt.model_dump()
+    models = []
+    for norm in (None, clip):
+        torch.manual_seed(0)
+        model = build_model(recipe, registry, catalogue.dims)
+        settings = TrainingSettings(epochs=1, batch_size=64, learning_rate=1e-3, lr_decay=1.0, patience=1,
+                                    clip_grad_norm=norm)
+        train(model, "full", catalogue, training_segments(sequences, 20), settings, lambda m: {"ndcg@10": 0.0},
+              "ndcg@10", stage="x", seed=0)
+        models.append(model.state_dict())
+    same = all(torch.equal(models[0][key], models[1][key]) for key in models[0])
+    assert same != changes
+
+
 def test_times_add_up_over_resumptions(registry, tiny_recipe_path, tmp_path):
     """The wall time (steps, validation, checkpoints) of the interrupted part counts in the resumed result."""
     recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)

@@ -36,12 +36,15 @@ class Strict(Settings):
 class TrainingRecipe(Strict):
     """Optimisation of one training stage (Adam, exponential learning-rate decay, early stopping)."""
 
+    added_later = ("clip_grad_norm",)
     epochs: int = Field(100, ge=1, description="maximum epochs")
     batch_size: int = Field(2048, ge=1, description="training prefixes (target positions) per step")
     learning_rate: float = Field(1e-3, gt=0)
     lr_decay: float = Field(0.99, gt=0, le=1, description="learning rate x this after every epoch")
     weight_decay: float = Field(0.0, ge=0)
     patience: int = Field(10, ge=1, description="stop after this many epochs without a better validation score")
+    clip_grad_norm: Optional[float] = Field(None, gt=0, description="clip the gradients' total norm to this "
+                                            "before each step (none: no clipping, as the reference)")
 
 
 class PretrainRecipe(TrainingRecipe):

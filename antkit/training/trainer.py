@@ -30,6 +30,7 @@ class TrainingSettings:
     lr_decay: float
     patience: int
     weight_decay: float = 0.0
+    clip_grad_norm: float | None = None  # the gradients' total norm is clipped to this before each step
     image_text_weight: float = 0.0
     checkpoint_minutes: float = 10.0  # within an epoch, save a checkpoint after this much training (0: every step)
 
@@ -146,6 +147,8 @@ def train(
             loss = runner(batch, catalogue, objective, settings.image_text_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if settings.clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(parameters, settings.clip_grad_norm)
             optimizer.step()
             partial["losses"].append(loss.item())
             partial["prefixes"] += int((batch.targets > 0).sum())
