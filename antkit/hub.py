@@ -8,7 +8,6 @@ The token comes from the usual huggingface_hub sources (``HF_TOKEN``, ``hf auth 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -143,17 +142,22 @@ def _operations(folder: Path, card: str) -> list:
 
 def pull(repo_id: str, revision: str | None = None, local_dir: str | Path | None = None,
          token: str | None = None) -> Path:
-    """Download a checkpoint (the Hub cache is used, and works offline once filled); returns its folder. Its
-    config.json comes first, and a repository that is not an antkit checkpoint is refused before the rest."""
+    """Download a checkpoint (the Hub cache is used, and works offline once filled); returns its folder.
+
+    Its config.json comes first, into the Hub cache: a repository that is not an antkit checkpoint is refused
+    before any weights come (and nothing is left in ``local_dir``), and the rest is taken from the commit
+    whose config.json was checked (the cache's snapshot folder is named by it), even if the branch moves.
+    """
     from huggingface_hub import snapshot_download
 
     check_repo_id(repo_id)
     if local_dir is not None:
         writable_folder(local_dir, "hub pull: the local folder")
     with _hub_call("pull", repo_id):
-        download = partial(snapshot_download, repo_id, revision=revision, local_dir=local_dir, token=token)
-        _hub_config(Path(download(allow_patterns=["config.json"])) / "config.json", repo_id)
-        return Path(download(allow_patterns=CHECKPOINT_FILES))
+        checked = Path(snapshot_download(repo_id, revision=revision, token=token, allow_patterns=["config.json"]))
+        _hub_config(checked / "config.json", repo_id)
+        return Path(snapshot_download(repo_id, revision=checked.name, local_dir=local_dir, token=token,
+                                      allow_patterns=CHECKPOINT_FILES))
 
 
 def _hub_config(path: Path, repo_id: str) -> dict:

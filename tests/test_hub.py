@@ -189,6 +189,24 @@ def upload(repo_id: str, files: dict[str, bytes]) -> None:
     api.create_commit(repo_id, [CommitOperationAdd(name, data) for name, data in files.items()], commit_message="x")
 
 
+def test_pull_takes_the_commit_whose_config_was_checked(local_hub, local_run, monkeypatch):
+    """A push between pull's check of config.json and its download of the rest does not slip through."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    out, _ = local_run
+    hub.push(out, "antkit-tests/moving")
+    weights = (out / "pretrain" / "model.safetensors").read_bytes()
+    check = hub._hub_config
+
+    def check_then_someone_pushes(path, repo_id):
+        config = check(path, repo_id)
+        HfApi().create_commit(repo_id, [CommitOperationAdd("model.safetensors", b"newer")], commit_message="y")
+        return config
+
+    monkeypatch.setattr(hub, "_hub_config", check_then_someone_pushes)
+    assert (hub.pull("antkit-tests/moving") / "model.safetensors").read_bytes() == weights
+
+
 def test_a_repository_of_another_program_is_refused(local_hub, tmp_path, monkeypatch, capsys):
     """info and pull of a model that is not an antkit checkpoint: one clear message, and pull refuses before
     downloading its weights."""
@@ -199,7 +217,7 @@ def test_a_repository_of_another_program_is_refused(local_hub, tmp_path, monkeyp
         assert code == 1 and "Traceback" not in text
         assert ("config.json of antkit-tests/bert on the Hub: not an antkit checkpoint config (format: Field "
                 "required)") in text.replace("\n", "")
-    assert not (tmp_path / "b" / "model.safetensors").exists()
+    assert not (tmp_path / "b" / "model.safetensors").exists() and not (tmp_path / "b" / "config.json").exists()
     code, text = cli(monkeypatch, capsys, "hub", "pull", "antkit-tests/bare")
     assert code == 1 and "antkit-tests/bare: not an antkit checkpoint (no config.json on the Hub)" in text
     with pytest.raises(CheckpointError, match="not an antkit checkpoint"):
