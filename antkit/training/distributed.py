@@ -92,7 +92,8 @@ def setup(device_setting: str = "auto") -> Context:
         if missing:
             raise AntkitError(f"WORLD_SIZE={world_size} but {', '.join(missing)} not set: multi-process runs are "
                               "started with torchrun (docs/distributed.md); unset WORLD_SIZE for one process")
-        _launch_number("RANK", 0), _launch_number("MASTER_PORT", 0)  # whole numbers, as torch expects
+        for name in ("RANK", "MASTER_PORT"):  # whole numbers, as torch expects
+            _launch_number(name, 0)
         if device.type == "cuda":
             torch.cuda.set_device(device)
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")

@@ -115,11 +115,7 @@ def train(
         partial = progress.get("partial") or partial
         where = f" and step {partial['steps']} of epoch {start + 1}" if partial["steps"] else ""
         reporter.message(f"{stage}: resuming after epoch {start}{where}")
-    resumed_at, elapsed_before = time.perf_counter(), result.elapsed_seconds
-
-    def elapsed() -> float:
-        return elapsed_before + time.perf_counter() - resumed_at
-
+    clock = time.perf_counter() - result.elapsed_seconds  # as if the earlier sessions had just run before this one
     if context.distributed:  # each process its own dropout stream, from where training starts (or resumes)
         torch.manual_seed(int(np.random.SeedSequence([seed, context.rank, start, partial["steps"]]).generate_state(1)[0]))
 
@@ -129,7 +125,7 @@ def train(
             "epoch": epoch if finished else epoch - 1, "stale": stale, "best_score": best_score,
             "best_metrics": result.best_metrics, "best_epoch": result.best_epoch, "history": result.history,
             "fingerprint": fingerprint, "train_seconds": result.train_seconds, "prefixes": result.prefixes,
-            "elapsed_seconds": elapsed(), "partial": None if finished else partial,
+            "elapsed_seconds": time.perf_counter() - clock, "partial": None if finished else partial,
         }
         save_training_state(checkpoint, model.state_dict(), best_state, optimizer, progress)
 
@@ -182,5 +178,5 @@ def train(
         reporter.epoch_done(stage, epoch, loss, metrics, select_by)
     reporter.stage_done(stage)
     model.load_state_dict(best_state)
-    result.elapsed_seconds = elapsed()
+    result.elapsed_seconds = time.perf_counter() - clock
     return result
