@@ -114,6 +114,15 @@ def test_pack_batches_leaves_no_tiny_batch():
     assert any(3 in batch and len(batch) == 2 for batch in batches)
 
 
+def test_pack_batches_small_last_pool_joins_the_batch_before():
+    """Seven segments of 3 targets, batch_size 10, pools of 6 segments: the second pool holds one segment (3 < 5
+    targets), which joins the last batch of the first pool instead of becoming a batch of its own."""
+    segments = [(np.arange(1, 4), np.arange(1, 4)) for _ in range(7)]
+    batches = pack_batches(segments, 10, np.random.default_rng(0), pool=2)
+    assert sorted(len(batch) for batch in batches) == [3, 4]
+    assert sorted(i for batch in batches for i in batch) == list(range(7))
+
+
 def test_pack_batches_deterministic_for_seed():
     """Same seed -> same batches; another seed -> (almost surely) different ones."""
     rng = np.random.default_rng(1)

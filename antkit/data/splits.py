@@ -42,9 +42,9 @@ def pack_batches(segments: list[Segment], batch_size: int, rng: np.random.Genera
     """Group segment indices into batches of at most ``batch_size`` targets (prefixes).
 
     Segments are shuffled, sorted by length within pools of about ``pool`` batches (less padding), packed
-    greedily, and the batches shuffled again. A pool's last batch under half of ``batch_size`` joins the one
-    before it (so a batch holds up to 1.5 x ``batch_size``): Adam takes a full-size step on any batch, and on
-    the gradient of one or two examples that step throws training back (docs/results.md).
+    greedily, and the batches shuffled again. A pool's last batch under half of ``batch_size`` joins the batch
+    packed before it, if any (so a batch holds up to 1.5 x ``batch_size``): Adam takes a full-size step on any
+    batch, and on the gradient of one or two examples that step throws training back (docs/results.md).
     """
     counts = np.array([int((t > 0).sum()) for _, t in segments])
     lengths = np.array([len(i) for i, _ in segments])
@@ -54,7 +54,6 @@ def pack_batches(segments: list[Segment], batch_size: int, rng: np.random.Genera
     for start in range(0, len(order), per_batch * pool):
         chunk = order[start : start + per_batch * pool]
         chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        first_of_pool = len(batches)
         current, filled = [], 0
         for index in chunk:
             if current and filled + counts[index] > batch_size:
@@ -62,10 +61,9 @@ def pack_batches(segments: list[Segment], batch_size: int, rng: np.random.Genera
                 current, filled = [], 0
             current.append(int(index))
             filled += counts[index]
-        previous = sum(counts[i] for i in batches[-1]) if len(batches) > first_of_pool else None
-        if current and previous is not None and filled < batch_size / 2 and previous + filled <= 1.5 * batch_size:
+        if batches and filled < batch_size / 2 and sum(counts[batches[-1]]) + filled <= 1.5 * batch_size:
             batches[-1].extend(current)
-        elif current:
+        else:
             batches.append(current)
     return [batches[i] for i in rng.permutation(len(batches))]
 
