@@ -18,7 +18,7 @@ from antkit.data.processing import process
 from antkit.errors import DataError
 from antkit.io import writable_folder
 
-FORMAT = 2  # bump when the stored layout or the processing changes
+FORMAT = 3  # bump when the stored layout or the processing changes
 datasets.disable_progress_bars()
 
 CONTENT_FEATURES = {  # the item columns a domain may carry, as stored
