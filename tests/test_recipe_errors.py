@@ -286,3 +286,15 @@ def test_alias_bomb_is_refused(tmp_path, registry):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(RecipeError, match=r"bomb.yaml: its aliases expand to more than 100,000 values"):
         load_recipe(path, registry)
+
+
+def test_override_value_is_read_like_a_file(registry, tiny_recipe_path):
+    """A --set value gets the file's checks: an alias bomb and a tagged mapping are refused, naming the override."""
+    levels = ["&a0 [x, x, x, x, x, x, x, x, x]"] + ["&a{} [".format(i) + ", ".join([f"*a{i - 1}"] * 9) + "]"
+                                                    for i in range(1, 7)]
+    bomb = "adapt.epochs=[" + ", ".join(levels) + "]"
+    with pytest.raises(RecipeError, match=r"^--set adapt\.epochs=\[&a0 .*: its aliases expand to more than 100,000"):
+        load_recipe(tiny_recipe_path, registry, [bomb])
+    with pytest.raises(RecipeError, match=r"^--set adapt\.epochs=!!set \{a: 1\}, line 1: the value: a recipe has "
+                                          r"plain lists and mappings, not '!!set'"):
+        load_recipe(tiny_recipe_path, registry, ["adapt.epochs=!!set {a: 1}"])

@@ -10,14 +10,13 @@ import difflib
 from pathlib import Path
 from typing import Any, get_args
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from antkit.errors import RecipeError
 from antkit.plugins.registry import Registry
 from antkit.recipe.checks import Problem, cross_checks
 from antkit.recipe.schema import MODALITIES, recipe_model
-from antkit.recipe.yaml_source import Location, line_of, load_yaml
+from antkit.recipe.yaml_source import Location, line_of, load_yaml, read_yaml
 
 COMPONENT_FIELDS = {
     "encoder": "encoder", "adaptor": "adaptor", "fusion": "fusion",
@@ -63,11 +62,7 @@ def apply_override(data: dict, override: str) -> Location:
     key, separator, raw = override.partition("=")
     if not separator or not key.strip():
         raise RecipeError(f"--set {override}: expected FIELD=VALUE, e.g. --set adapt.epochs=5")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except (yaml.YAMLError, ValueError) as error:
-        problem = getattr(error, "problem", None) or str(error)
-        raise RecipeError(f"--set {override}: the value is not valid YAML: {problem}") from None
+    value = read_yaml(raw, f"--set {override}", "the value")[0] if raw.strip() else ""  # as a file is read
     parts: list[Any] = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
     node = data
     for depth, part in enumerate(parts):

@@ -18,8 +18,8 @@ MAX_VALUES = 100_000  # values a recipe may hold once its aliases are expanded (
 class _Reader:
     """Python values from composed YAML nodes, noting the line of each key and list item in ``lines``."""
 
-    def __init__(self, source: str):
-        self.source = source
+    def __init__(self, source: str, root: str):
+        self.source, self.root = source, root  # root: what a problem with the whole document is blamed on
         self.lines: dict[Location, int] = {}
         self.open: list[yaml.Node] = []  # the lists and mappings being read, to catch one that contains itself
         self.count = 0  # values read so far: aliases repeat a value, and aliases of aliases multiply them
@@ -69,7 +69,7 @@ class _Reader:
             self.fail(node, path, f"cannot read {written!r}: {problem} (quote it to use it as text)")
 
     def fail(self, node: yaml.Node, path: Location, problem: str) -> NoReturn:
-        field = ".".join(map(str, path)) or "recipe"
+        field = ".".join(map(str, path)) or self.root
         raise RecipeError(f"{self.source}, line {node.start_mark.line + 1}: {field}: {problem}")
 
 
@@ -81,18 +81,25 @@ def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
         raise RecipeError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise RecipeError(f"{path}: cannot read: {error}") from None
+    document, lines = read_yaml(text, str(path))
+    return ({}, {}) if document is None else (document, lines)
+
+
+def read_yaml(text: str, source: str, root: str = "recipe") -> tuple[Any, dict[Location, int]]:
+    """The document in ``text`` (None if empty) and the line of each key; errors name ``source`` and the field
+    (``root`` for the whole document)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
-        raise RecipeError(f"{path}: cannot read: lists or mappings nested too deeply") from None
+        raise RecipeError(f"{source}: cannot read: lists or mappings nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise RecipeError(f"{path}{where}: not valid YAML: {problem}") from None
+        raise RecipeError(f"{source}{where}: not valid YAML: {problem}") from None
     if node is None:
-        return {}, {}
-    reader = _Reader(str(path))
+        return None, {}
+    reader = _Reader(source, root)
     return reader.value(node, ()), reader.lines
 
 
