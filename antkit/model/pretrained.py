@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from pydantic import ValidationError
 
+from antkit.dotted import dotted_fields
 from antkit.errors import CheckpointError
 from antkit.model.build import build_model
 from antkit.model.recommender import SequentialRecommender
@@ -15,10 +16,9 @@ from antkit.recipe.schema import recipe_model
 
 
 def _differences(theirs, ours, path: str) -> list[str]:
-    if isinstance(theirs, dict) and isinstance(ours, dict):
-        return [d for key in sorted(set(theirs) | set(ours))
-                for d in _differences(theirs.get(key), ours.get(key), f"{path}.{key}")]
-    return [] if theirs == ours else [f"{path}: checkpoint {theirs!r}, recipe {ours!r}"]
+    theirs, ours = dotted_fields(theirs, path), dotted_fields(ours, path)
+    return [f"{field}: checkpoint {theirs.get(field)!r}, recipe {ours.get(field)!r}"
+            for field in sorted(set(theirs) | set(ours)) if theirs.get(field) != ours.get(field)]
 
 
 def check_fits(checkpoint: Checkpoint, recipe, modalities: list[str], dims: dict[str, int]) -> None:

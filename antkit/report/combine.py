@@ -6,6 +6,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from antkit.dotted import dotted_fields
 from antkit.errors import AntkitError
 from antkit.layout import RESULTS
 from antkit.plugins.manager import load_registry
@@ -41,9 +42,9 @@ def _check_one_recipe(folders: list[Path], runs: list[dict]) -> None:
     if len(runs) < 2:
         return
     registry = load_registry()
-    first = _fields(_with_defaults(runs[0]["recipe"], registry))
+    first = dotted_fields(_with_defaults(runs[0]["recipe"], registry))
     for folder, run in zip(folders[1:], runs[1:]):
-        fields = _fields(_with_defaults(run["recipe"], registry))
+        fields = dotted_fields(_with_defaults(run["recipe"], registry))
         for path in [p for p in dict.fromkeys([*first, *fields]) if p not in REPLICATE_FIELDS]:
             if path not in first or path not in fields or first[path] != fields[path]:
                 ours, theirs = (repr(f[path]) if path in f else "not set (its default)" for f in (first, fields))
@@ -59,14 +60,6 @@ def _with_defaults(recipe: dict, registry) -> dict:
         return validate_recipe(recipe, registry).model_dump(mode="json")
     except AntkitError:
         return recipe
-
-
-def _fields(value, path: str = "") -> dict[str, object]:
-    """A recipe as dotted path -> value (``arms.0.label``), to compare two field by field."""
-    if isinstance(value, (dict, list)) and value:
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        return {k: v for key, item in items for k, v in _fields(item, f"{path}.{key}" if path else str(key)).items()}
-    return {path: value}
 
 
 def _test_metrics(arms: dict, label: str, exclude_history: bool, protocol: str) -> dict[str, float]:
