@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Iterator
 
 from antkit.errors import AntkitError, CheckpointError
-from antkit.io import read_json_object, writable_folder
+from antkit.io import writable_folder
 from antkit.layout import PRETRAIN, RESULTS
-from antkit.model.checkpoint_config import check_config
+from antkit.model.checkpoint_config import read_config
 from antkit.model.pretrained import model_from_checkpoint
 from antkit.model.recommender import SequentialRecommender
 from antkit.model.saving import read_checkpoint
@@ -166,9 +166,7 @@ def _hub_config(path: Path, repo_id: str) -> dict:
     where = f"config.json of {repo_id} on the Hub"
     if not path.is_file():
         raise CheckpointError(f"{repo_id}: not an antkit checkpoint (no config.json on the Hub)")
-    config = read_json_object(path, CheckpointError, f" ({where})")
-    check_config(config, where)
-    return config
+    return read_config(path, where, f" ({where})")
 
 
 def resolve(reference: str | Path) -> Path:

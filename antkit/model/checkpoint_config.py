@@ -6,6 +6,7 @@ their type exactly (no ``true`` for a number, no ``"32"`` for 32).
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,6 +21,7 @@ from pydantic import (
 )
 
 from antkit.errors import CheckpointError
+from antkit.io import read_json_object
 from antkit.model.build import Items
 from antkit.recipe.schema import MODALITIES
 
@@ -85,6 +87,14 @@ def _problem(error: ValidationError) -> str:
         shown = repr(first["input"])
         problem += f", got {shown if len(shown) <= 40 else type(first['input']).__name__}"
     return problem
+
+
+def read_config(path: Path, name: str | None = None, advice: str = "") -> dict:
+    """The checkpoint config in ``path``, read and checked (``check_config``; problems name ``name``, by default
+    the path); unreadable JSON is a CheckpointError followed by ``advice``."""
+    config = read_json_object(path, CheckpointError, advice)
+    check_config(config, name or str(path))
+    return config
 
 
 def check_config(config: dict, name: str) -> None:

@@ -21,7 +21,7 @@ from safetensors.torch import load
 import antkit
 from antkit.errors import CheckpointError
 from antkit.io import atomic_save, atomic_write_text, read_json_object
-from antkit.model.checkpoint_config import ModelSettings, check_config
+from antkit.model.checkpoint_config import ModelSettings, read_config
 from antkit.plugins.registry import Registry
 
 FORMAT = 1
@@ -98,7 +98,7 @@ class Checkpoint:
 
 def read_checkpoint(folder: Path, registry: Registry) -> Checkpoint:
     """Read a checkpoint folder strictly: a missing file, unreadable JSON or weights, a config.json of another
-    shape (``check_config``), or a component that no installed plugin provides is a CheckpointError that says
+    shape (``read_config``), or a component that no installed plugin provides is a CheckpointError that says
     what to do."""
     folder = Path(folder)
     config_path = folder / "config.json"
@@ -106,8 +106,7 @@ def read_checkpoint(folder: Path, registry: Registry) -> Checkpoint:
         raise CheckpointError(f"{folder}: no such checkpoint folder")
     if not config_path.exists():
         raise CheckpointError(f"{config_path}: missing; a checkpoint folder holds config.json and model.safetensors")
-    config = read_json_object(config_path, CheckpointError)
-    check_config(config, str(config_path))
+    config = read_config(config_path)
     for component in config["components"]:
         if component["name"] not in registry.components.get(component["kind"], {}):
             source = str(component.get("distribution") or component.get("plugin") or "an unknown plugin")
