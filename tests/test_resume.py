@@ -12,7 +12,7 @@ from safetensors import safe_open
 
 import antkit
 from antkit.data.catalogue import Catalogue
-from antkit.data.splits import collate, pack_batches, training_segments
+from antkit.data.splits import collate, evaluation_set, pack_batches, training_segments
 from antkit.errors import AntkitError, CheckpointError
 from antkit.evaluation.evaluate import evaluate
 from antkit.model.build import build_model
@@ -53,17 +53,25 @@ def _problem(registry, tiny_recipe_path):
     return recipe, catalogue, sequences
 
 
-def _train(recipe, registry, catalogue, sequences, checkpoint, reporter=Reporter(), checkpoint_minutes=10.0):
-    from antkit.data.splits import evaluation_set
+def _settings(**changes) -> TrainingSettings:
+    return TrainingSettings(**{"epochs": 5, "batch_size": 64, "learning_rate": 1e-3, "lr_decay": 0.9, "patience": 5,
+                               **changes})
 
+
+def _fit(model, catalogue, sequences, settings, validate=lambda m: {"ndcg@10": 0.0}, **options):
+    """``train`` on the small problem (by default scored by a constant, so no evaluation runs)."""
+    return train(model, "full", catalogue, training_segments(sequences, 20), settings, validate, "ndcg@10",
+                 **{"stage": "x", "seed": 0, **options})
+
+
+def _train(recipe, registry, catalogue, sequences, checkpoint, reporter=Reporter(), checkpoint_minutes=10.0):
+    """A fresh model trained with evaluation, checkpointing to ``checkpoint``."""
     torch.manual_seed(0)
     model = build_model(recipe, registry, catalogue.dims)
     cases = evaluation_set(sequences, "valid", 20)
-    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e-3, lr_decay=0.9, patience=5,
-                                checkpoint_minutes=checkpoint_minutes)
-    result = train(model, "full", catalogue, training_segments(sequences, 20), settings,
-                   lambda m: evaluate(m, catalogue, cases), "ndcg@10", stage="test", seed=0,
-                   checkpoint=checkpoint, fingerprint="f", reporter=reporter)
+    result = _fit(model, catalogue, sequences, _settings(checkpoint_minutes=checkpoint_minutes),
+                  lambda m: evaluate(m, catalogue, cases), stage="test", checkpoint=checkpoint, fingerprint="f",
+                  reporter=reporter)
     return model, result
 
 
@@ -85,12 +93,11 @@ def test_a_diverging_training_stops_with_a_clear_error(registry, tiny_recipe_pat
     first epoch whose loss is not finite, instead of epochs of NaN scored as results."""
     recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
     model = build_model(recipe, registry, catalogue.dims)
-    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e30, lr_decay=1.0, patience=5)
     seen = []
     with pytest.raises(AntkitError, match=r"^x: training diverged in epoch \d \(the loss is not finite\); lower the "
                                           r"learning rate \(now 1e\+30\)"):
-        train(model, "full", catalogue, training_segments(sequences, 20), settings,
-              lambda m: seen.append(1) or {"ndcg@10": 0.0}, "ndcg@10", stage="x", seed=0)
+        _fit(model, catalogue, sequences, _settings(learning_rate=1e30, lr_decay=1.0),
+             lambda m: seen.append(1) or {"ndcg@10": 0.0})
     assert len(seen) < 5
 
 
@@ -104,10 +111,7 @@ def test_gradient_clipping(registry, tiny_recipe_path, clip, changes):
     for norm in (None, clip):
         torch.manual_seed(0)
         model = build_model(recipe, registry, catalogue.dims)
-        settings = TrainingSettings(epochs=1, batch_size=64, learning_rate=1e-3, lr_decay=1.0, patience=1,
-                                    clip_grad_norm=norm)
-        train(model, "full", catalogue, training_segments(sequences, 20), settings, lambda m: {"ndcg@10": 0.0},
-              "ndcg@10", stage="x", seed=0)
+        _fit(model, catalogue, sequences, _settings(epochs=1, lr_decay=1.0, patience=1, clip_grad_norm=norm))
         models.append(model.state_dict())
     same = all(torch.equal(models[0][key], models[1][key]) for key in models[0])
     assert same != changes
@@ -159,10 +163,8 @@ def test_checkpoint_of_other_settings_is_refused(registry, tiny_recipe_path, tmp
     recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
     _train(recipe, registry, catalogue, sequences, tmp_path / "c.safetensors")
     model = build_model(recipe, registry, catalogue.dims)
-    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e-3, lr_decay=0.9, patience=5)
     with pytest.raises(CheckpointError, match="other settings"):
-        train(model, "full", catalogue, training_segments(sequences, 20), settings, lambda m: {"ndcg@10": 0.0},
-              "ndcg@10", stage="x", seed=0, checkpoint=tmp_path / "c.safetensors", fingerprint="other")
+        _fit(model, catalogue, sequences, _settings(), checkpoint=tmp_path / "c.safetensors", fingerprint="other")
 
 
 def test_corrupt_checkpoint_is_a_clear_error(registry, tiny_recipe_path, tmp_path):
@@ -217,7 +219,5 @@ def test_checkpoint_of_another_architecture_is_refused(registry, tiny_recipe_pat
     deeper = recipe.model_dump(mode="json")
     apply_override(deeper, "model.backbone.layers=2")
     model = build_model(validate_recipe(deeper, registry), registry, catalogue.dims)
-    settings = TrainingSettings(epochs=5, batch_size=64, learning_rate=1e-3, lr_decay=0.9, patience=5)
     with pytest.raises(CheckpointError, match=f"c.safetensors.*{message}"):
-        train(model, "full", catalogue, training_segments(sequences, 20), settings, lambda m: {"ndcg@10": 0.0},
-              "ndcg@10", stage="x", seed=0, checkpoint=tmp_path / "c.safetensors", fingerprint=fingerprint)
+        _fit(model, catalogue, sequences, _settings(), checkpoint=tmp_path / "c.safetensors", fingerprint=fingerprint)
