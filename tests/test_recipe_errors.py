@@ -298,3 +298,10 @@ def test_override_value_is_read_like_a_file(registry, tiny_recipe_path):
     with pytest.raises(RecipeError, match=r"^--set adapt\.epochs=!!set \{a: 1\}, line 1: the value: a recipe has "
                                           r"plain lists and mappings, not '!!set'"):
         load_recipe(tiny_recipe_path, registry, ["adapt.epochs=!!set {a: 1}"])
+
+
+def test_pretrained_without_a_transferring_arm(registry, tiny_recipe_path):
+    """``pretrained`` with only scratch arms is a recipe error at ``pretrained``, not a checkpoint search."""
+    with pytest.raises(RecipeError, match=r"pretrained: no arm starts from a pre-trained model"):
+        load_recipe(tiny_recipe_path, registry, ["pretrained=runs/x", "arms=[{label: s, strategy: {name: scratch}}]"])
+    load_recipe(tiny_recipe_path, registry, ["pretrained=runs/x", "arms=[{label: f, strategy: {name: finetune}}]"])

@@ -47,6 +47,10 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
             problems.append(Problem(("data", "auxiliary"), f"arm '{arm.label}' ({arm.strategy.name}) needs "
                                     "pre-training, so give at least one auxiliary domain (or a pre-trained "
                                     "checkpoint: pretrained)", strategy))
+    if recipe.pretrained and not any(registry.get("strategy", arm.strategy.name).uses_pretrained for arm in recipe.arms):
+        problems.append(Problem(("pretrained",), "no arm starts from a pre-trained model (every arm's strategy "
+                                "trains from scratch); remove pretrained, or add a relearn or finetune arm",
+                                (("arms",),)))
     configured = recipe.model.modalities.configured()
     for index, arm in enumerate(recipe.arms):
         for modality in dict.fromkeys(arm.modalities or []):
