@@ -106,6 +106,7 @@ def _arm(strategy, recall, ndcg, error=None):
 
 
 def test_verdict_says_whether_the_difference_is_within_the_noise():
+    """Within, beyond, or beyond on one of the two metrics only (then it names that metric)."""
     close = summarise({"relearn": _arm("relearn", 0.540, 0.320, 0.024),
                        "scratch": _arm("scratch", 0.550, 0.330, 0.024)})
     assert close.negative_transfer
@@ -135,3 +136,6 @@ def test_tied_arms_are_all_best():
     """With as few test users as the tiny runs have, arms tie; each tied arm is marked best."""
     summary = summarise({"relearn": _arm("relearn", 0.5, 0.3), "scratch": _arm("scratch", 0.5, 0.2)})
     assert summary.best["recall@10"] == ("relearn", "scratch") and summary.best["ndcg@10"] == ("relearn",)
+
+    mixed = summarise({"relearn": _arm("relearn", 0.570, 0.420, 0.02), "scratch": _arm("scratch", 0.550, 0.330, 0.02)})
+    assert verdict(mixed).endswith("two standard errors: beyond the noise on NDCG@10 only)")

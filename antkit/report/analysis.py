@@ -117,7 +117,9 @@ def verdict(summary: TargetSummary) -> str:
         text = f"no negative transfer: {summary.relearn} >= {summary.scratch} on Recall@10 and NDCG@10"
     if not summary.differences:
         return text
-    within = all(abs(difference) <= noise for difference, noise in summary.differences.values())
+    beyond = [LABELS[m] for m, (difference, noise) in summary.differences.items() if abs(difference) > noise]
+    reading = ("within the noise" if not beyond else "beyond the noise" if len(beyond) == len(summary.differences)
+               else f"beyond the noise on {' and '.join(beyond)} only")
     detail = ", ".join(f"{LABELS[m]} {d:+.4f} ± {noise:.4f}" for m, (d, noise) in summary.differences.items())
     errors = "two standard errors, paired over users" if summary.paired else "two standard errors"
-    return f"{text} (difference {detail} at {errors}: {'within' if within else 'beyond'} the noise)"
+    return f"{text} (difference {detail} at {errors}: {reading})"
