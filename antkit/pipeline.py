@@ -30,6 +30,7 @@ from antkit.model.saving import load_weights, read_checkpoint, save_model
 from antkit.plugins.manager import load_registry
 from antkit.plugins.registry import Registry
 from antkit.progress import Reporter
+from antkit.provenance import software
 from antkit.recipe import load_recipe, validate_recipe
 from antkit.recipe.loader import apply_overrides
 from antkit.report.analysis import first_arm, paired_comparison
@@ -317,7 +318,7 @@ class Run:
         }
         summaries = {name: summary for name, (_, summary) in pretrained.items()}
         return RunResults(self.recipe.model_dump(mode="json"), targets, summaries, data_summary,
-                          time.perf_counter() - started, comparisons)
+                          time.perf_counter() - started, comparisons, software(self.registry))
 
 
 def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, registry: Registry | None = None,

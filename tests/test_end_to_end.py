@@ -42,8 +42,10 @@ def test_cli_run_writes_report(tiny_recipe_path, tmp_path):
         assert all(0.0 <= v <= 1.0 for v in arm["test"].values())
         assert arm["test"]["recall@50"] >= arm["test"]["recall@10"]
         assert arm["epochs"] == 1
+    assert results["software"]["antkit"] == antkit.__version__
     report = (out / "report.md").read_text()
     assert "## office" in report and "| relearn | relearn | content |" in report
+    assert f"Made by antkit {antkit.__version__}" in report
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

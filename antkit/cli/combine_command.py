@@ -11,7 +11,7 @@ from antkit.cli.output import stdout_console
 from antkit.errors import AntkitError
 from antkit.io import atomic_write_text
 from antkit.report.combine import combine as combine_runs
-from antkit.report.combine import load_runs, relearn_vs_scratch, render_combined
+from antkit.report.combine import load_runs, relearn_vs_scratch, render_combined, software_lines
 
 
 def combine(
@@ -25,6 +25,7 @@ def combine(
         raise AntkitError(f"--out {out}: is a folder; give a file name, e.g. {out / 'combined.md'}")
     loaded = load_runs(runs)
     text = render_combined(combine_runs(loaded, protocol), protocol, relearn_vs_scratch(loaded, protocol))
+    text += "\n" + software_lines(loaded) + "\n"
     stdout_console().print(text, markup=False, highlight=False)
     if out:
         atomic_write_text(out, text)  # a file system error is an AntkitError naming the file

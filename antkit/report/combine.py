@@ -4,12 +4,14 @@ different recipes are refused."""
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from pathlib import Path
 
 from antkit.dotted import dotted_fields
 from antkit.errors import AntkitError
 from antkit.layout import RESULTS
 from antkit.plugins.manager import load_registry
+from antkit.provenance import describe
 from antkit.recipe.loader import validate_recipe
 from antkit.report.analysis import HEADLINE, LABELS, METRICS, first_arm, protocol_label, top_labels
 from antkit.report.results import excludes_history, read_results
@@ -143,6 +145,14 @@ def render_combined(combined: dict[str, dict[str, dict]], protocol: str, differe
             lines += ["", _difference_line(differences[target])]
         lines.append("")
     return "\n".join(lines)
+
+
+def software_lines(runs: list[dict]) -> str:
+    """Which software made the runs, with how many runs each: runs of different code are worth knowing about
+    (combine allows them; their recipes are the same)."""
+    made_by = Counter(describe(run["software"]) if isinstance(run.get("software"), dict) else
+                      "an antkit that did not record its version" for run in runs)
+    return "\n".join(f"Made by {text}: {count} run{'s' if count > 1 else ''}." for text, count in made_by.items())
 
 
 def _difference_line(entry: dict) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from antkit.provenance import describe
 from antkit.report.analysis import LABELS, METRICS, gain_line, protocol_label, verdict
 
 
@@ -31,4 +32,6 @@ def render_markdown(results) -> str:
                    f"best epoch {p['best_epoch'] + 1}, valid NDCG@10 {p['valid']['ndcg@10']:.4f}, "
                    f"{p['prefixes_per_second']:.0f} training prefixes/s."), ""]
     lines.append(f"Total wall time: {results.seconds:.0f} s.")
+    if results.software:
+        lines.append(f"Made by {describe(results.software)}.")
     return "\n".join(lines) + "\n"

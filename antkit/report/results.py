@@ -28,6 +28,7 @@ class RunResults:
     seconds: float
     # target -> relearn vs scratch paired over the test users (see ``paired_comparison``), where both kept them
     relearn_vs_scratch: dict[str, dict] = field(default_factory=dict)
+    software: dict = field(default_factory=dict)  # what made the run (antkit.provenance.software)
 
     def summaries(self):
         return {target: summarise(arms, self.relearn_vs_scratch.get(target)) for target, arms in self.targets.items()}
@@ -44,6 +45,7 @@ class RunResults:
             "relearn_vs_scratch": self.relearn_vs_scratch,
             "data": self.data,
             "seconds": self.seconds,
+            "software": self.software,
         }
 
     def write(self, out: Path) -> None:
