@@ -14,7 +14,7 @@ from PIL import Image
 import antkit.data.store as store_module
 from antkit.data.processing import k_core, process
 from antkit.data.sources import SyntheticConfig, SyntheticSource
-from antkit.data.store import prepared_domain
+from antkit.data.store import prepared_domain, save_domain
 from antkit.data.synthetic import COLORS, DOMAINS, KIND_WORDS, KINDS, NOUNS, WorldSettings, generate
 from antkit.errors import DataError
 from antkit.features.store import content_key
@@ -254,3 +254,18 @@ def test_prepared_domain_key_follows_settings(tmp_path):
     prepared_domain(SyntheticSource(SyntheticConfig(users=200, items_per_cell=1, seed=3)), "office", 5, tmp_path)
     prepared_domain(SyntheticSource(SyntheticConfig(users=200, items_per_cell=1)), "office", 4, tmp_path)
     assert len(list((tmp_path / "domains").iterdir())) == 3
+
+
+def test_two_runs_preparing_one_domain_at_once(tmp_path):
+    """Runs sharing a cache may both prepare a domain: the one finishing second keeps the first one's folder
+    (no error, nothing removed) and its own processed domain; a damaged folder (no stats.json) is replaced."""
+    source = SyntheticSource(SyntheticConfig(users=200, items_per_cell=1))
+    processed = prepared_domain(source, "office", 5, tmp_path)
+    folder = next((tmp_path / "domains").iterdir())
+    marker = folder / "items" / "first-run-was-here"
+    marker.write_text("")
+    save_domain(processed, folder)  # as if finishing after the other run placed its copy
+    assert marker.exists() and not list((tmp_path / "domains").glob(".*partial"))
+    (folder / "stats.json").unlink()  # damaged
+    save_domain(processed, folder)
+    assert (folder / "stats.json").exists() and not marker.exists()

@@ -47,7 +47,8 @@ def prepared_domain(source: DataSource, domain: str, min_interactions: int, cach
 
 
 def save_domain(domain: Domain, folder: Path) -> None:
-    """Write atomically: into a temporary folder, renamed into place once complete."""
+    """Write atomically: into a temporary folder, renamed into place once complete. Runs sharing a cache may
+    prepare the same domain at once: the first to finish places it, the others keep theirs in memory."""
     writable_folder(folder.parent, "cache folder")
     partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -64,8 +65,14 @@ def save_domain(domain: Domain, folder: Path) -> None:
         features=datasets.Features({"user_id": datasets.Value("string"), "sequence": datasets.Sequence(datasets.Value("int64"))}),
     ).save_to_disk(str(partial / "users"))
     (partial / "stats.json").write_text(json.dumps(domain.stats))
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(partial, folder)
+    if folder.exists() and not (folder / "stats.json").exists():
+        shutil.rmtree(folder, ignore_errors=True)  # damaged (a finished copy, maybe another run's, stays)
+    try:
+        os.replace(partial, folder)
+    except OSError:
+        if not (folder / "stats.json").exists():
+            raise
+        shutil.rmtree(partial, ignore_errors=True)  # another run sharing the cache finished the same domain first
 
 
 def _image_cell(reference) -> dict:
