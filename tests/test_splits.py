@@ -123,6 +123,22 @@ def test_pack_batches_small_last_pool_joins_the_batch_before():
     assert sorted(i for batch in batches for i in batch) == list(range(7))
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_pack_batches_no_batch_under_half_on_a_long_tail(seed):
+    """Many short histories and a few very long ones (whose windows have one target each), as in real data: with
+    ``batch_size`` at least twice a segment's targets, every batch holds at least half of ``batch_size``."""
+    rng = np.random.default_rng(seed)
+    lengths = np.minimum(5 + rng.geometric(0.15, size=400), 300)
+    sequences = [rng.integers(1, 200, size=int(n)).astype(np.int64) for n in lengths]
+    segments = training_segments(sequences, max_length=20)
+    counts = [int((t > 0).sum()) for _, t in segments]
+    for batch_size, pool in [(40, 3), (64, 5), (256, 2), (256, 50)]:
+        batches = pack_batches(segments, batch_size, np.random.default_rng(seed), pool=pool)
+        sizes = [sum(counts[i] for i in batch) for batch in batches]
+        assert len(batches) > 1 and min(sizes) >= batch_size / 2, (batch_size, pool, sorted(sizes)[:3])
+        assert max(sizes) <= 1.5 * batch_size
+
+
 def test_pack_batches_deterministic_for_seed():
     """Same seed -> same batches; another seed -> (almost surely) different ones."""
     rng = np.random.default_rng(1)

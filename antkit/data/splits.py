@@ -42,9 +42,9 @@ def pack_batches(segments: list[Segment], batch_size: int, rng: np.random.Genera
     """Group segment indices into batches of at most ``batch_size`` targets (prefixes).
 
     Segments are shuffled, sorted by length within pools of about ``pool`` batches (less padding), packed
-    greedily, and the batches shuffled again. A pool's last batch under half of ``batch_size`` joins the batch
-    packed before it, if any (so a batch holds up to 1.5 x ``batch_size``): Adam takes a full-size step on any
-    batch, and on the gradient of one or two examples that step throws training back (docs/results.md).
+    greedily, and the batches shuffled again. A pool's last batch under half of ``batch_size`` joins another
+    (``_host_for``; a batch then holds up to 1.5 x ``batch_size``): Adam takes a full-size step on any batch, and
+    on the gradient of one or two examples that step throws training back (docs/results.md).
     """
     counts = np.array([int((t > 0).sum()) for _, t in segments])
     lengths = np.array([len(i) for i, _ in segments])
@@ -61,11 +61,24 @@ def pack_batches(segments: list[Segment], batch_size: int, rng: np.random.Genera
                 current, filled = [], 0
             current.append(int(index))
             filled += counts[index]
-        if batches and filled < batch_size / 2 and sum(counts[batches[-1]]) + filled <= 1.5 * batch_size:
-            batches[-1].extend(current)
-        else:
+        host = _host_for(current, batches, counts, batch_size) if filled < batch_size / 2 else None
+        if host is None:
             batches.append(current)
+        else:
+            host.extend(current)
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def _host_for(leftover: list[int], batches: list[list[int]], counts: np.ndarray, batch_size: int) -> list[int] | None:
+    """The batch a small leftover joins: the one packed before it, or else the smallest (when the one before
+    already took a leftover), keeping every batch within 1.5 x ``batch_size``; None if none can take it."""
+    if not batches:
+        return None
+    room = 1.5 * batch_size - counts[leftover].sum()
+    for host in (batches[-1], min(batches, key=lambda batch: counts[batch].sum())):
+        if counts[host].sum() <= room:
+            return host
+    return None
 
 
 def collate(segments: list[Segment], indices: list[int]) -> Batch:
