@@ -48,6 +48,7 @@ def test_push_pull_and_adapt_reproduces_the_local_metrics(local_hub, local_run, 
     assert (folder / "model.safetensors").read_bytes() == (out / "pretrain" / "model.safetensors").read_bytes()
     card = (folder / "README.md").read_text()
     assert "library_name: antkit" in card and "Target `office`" in card and f"hf://{REPO}" in card
+    assert f"Made by antkit {antkit.__version__}" in card  # the software that made the run
 
     again = antkit.run(TINY, tmp_path / "from-hub", [ARMS, "adapt.epochs=1", f"pretrained=hf://{REPO}"])
     assert again.targets["office"]["relearn"]["test"] == results.targets["office"]["relearn"]["test"]

@@ -3,6 +3,7 @@ and how to use it."""
 
 from __future__ import annotations
 
+from antkit.provenance import describe
 from antkit.report.analysis import LABELS, METRICS, protocol_label
 from antkit.report.results import excludes_history
 
@@ -53,6 +54,8 @@ def render_model_card(config: dict, repo_id: str, results: dict | None = None) -
               + f". antkit {config.get('antkit_version', '?')}.", ""]
     if results:
         lines += ["## Results of the run that produced it", "", *_results_tables(results)]
+        if isinstance(results.get("software"), dict):
+            lines += [f"Made by {describe(results['software'])}.", ""]
     lines += ["## Use", "", "```bash", f"antkit hub pull {repo_id}",
               f"antkit run my-recipe.yaml --set pretrained=hf://{repo_id}", "```", "",
               "The recipe's model section and encoders must match this checkpoint's `config.json` (antkit checks "
