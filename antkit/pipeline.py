@@ -287,7 +287,7 @@ class Run:
                 writable_folder(self.out / target / arm_folder(arm.label), f"arm '{arm.label}' folder")
 
     def execute(self) -> RunResults:
-        started = time.perf_counter()
+        started, made_by = time.perf_counter(), software(self.registry)  # the code as it starts, not as it ends
         self.prepare_data()
         pretrained = self.starting_checkpoints()  # pre-training folder -> (state, summary)
         self.make_arm_folders()
@@ -318,7 +318,7 @@ class Run:
         }
         summaries = {name: summary for name, (_, summary) in pretrained.items()}
         return RunResults(self.recipe.model_dump(mode="json"), targets, summaries, data_summary,
-                          time.perf_counter() - started, comparisons, software(self.registry))
+                          time.perf_counter() - started, comparisons, made_by)
 
 
 def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, registry: Registry | None = None,
