@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from functools import cache
 from pathlib import Path
 
 import torch
@@ -18,12 +19,23 @@ PACKAGE_FOLDER = Path(antkit.__file__).resolve().parent
 def software(registry: Registry) -> dict:
     """antkit's version and commit, the installed third-party plugins ("name version"), torch and Python."""
     made_by = {"antkit": antkit.__version__}
-    commit = git_commit(PACKAGE_FOLDER)
+    commit = running_commit()
     if commit:
         made_by["antkit_commit"] = commit
     plugins = {name: info.distribution for name, info in sorted(registry.plugins.items())
                if info.distribution and not info.error}
     return {**made_by, "plugins": plugins, "torch": torch.__version__, "python": platform.python_version()}
+
+
+@cache
+def running_commit() -> str | None:
+    """The commit of the antkit checkout this process runs (read once: the code as the process started)."""
+    return git_commit(PACKAGE_FOLDER)
+
+
+def short_commit(commit: str) -> str:
+    """``0a39164`` or ``0a39164+changes``."""
+    return commit[:7] + ("+changes" if commit.endswith("+changes") else "")
 
 
 def git_commit(package: Path) -> str | None:
@@ -53,8 +65,7 @@ def describe(made_by: dict) -> str:
         return value if isinstance(value, str) else "?"
 
     commit = made_by.get("antkit_commit") if isinstance(made_by.get("antkit_commit"), str) else ""
-    short = commit[:7] + ("+changes" if commit.endswith("+changes") else "")
-    line = f"antkit {field('antkit')}" + (f" (commit {short})" if commit else "")
+    line = f"antkit {field('antkit')}" + (f" (commit {short_commit(commit)})" if commit else "")
     line += f", torch {field('torch')}, Python {field('python')}"
     plugins = made_by.get("plugins") if isinstance(made_by.get("plugins"), dict) else {}
     return line + (f", plugins {', '.join(map(str, plugins.values()))}" if plugins else "")

@@ -221,3 +221,33 @@ def test_checkpoint_of_another_architecture_is_refused(registry, tiny_recipe_pat
     model = build_model(validate_recipe(deeper, registry), registry, catalogue.dims)
     with pytest.raises(CheckpointError, match=f"c.safetensors.*{message}"):
         _fit(model, catalogue, sequences, _settings(), checkpoint=tmp_path / "c.safetensors", fingerprint=fingerprint)
+
+
+class Messages(StopAfter):
+    """Records the reporter's messages (and stops after ``epochs`` epochs, as StopAfter)."""
+
+    def __init__(self, epochs: int = 10**6):
+        super().__init__(epochs)
+        self.lines = []
+
+    def message(self, text):
+        self.lines.append(text)
+
+
+def test_resuming_with_other_code_is_said(registry, tiny_recipe_path, tmp_path, monkeypatch):
+    """A stage resumed by another antkit commit than the one that wrote its checkpoint says so (its result then
+    mixes the two); resumed by the same commit, it does not."""
+    recipe, catalogue, sequences = _problem(registry, tiny_recipe_path)
+    monkeypatch.setattr(trainer, "running_commit", lambda: "a" * 40)
+    with pytest.raises(Interrupt):
+        _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors", StopAfter(1))
+    same = Messages(epochs=1)
+    with pytest.raises(Interrupt):
+        _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors", same)
+    assert any("resuming after epoch 1" in line for line in same.lines)
+    assert not any("written by" in line for line in same.lines)
+    monkeypatch.setattr(trainer, "running_commit", lambda: "b" * 40 + "+changes")
+    other = Messages()
+    _train(recipe, registry, catalogue, sequences, tmp_path / "cut.safetensors", other)
+    assert ("test: its checkpoint was written by antkit commit aaaaaaa; continuing with bbbbbbb+changes, so its "
+            "result mixes the two") in other.lines

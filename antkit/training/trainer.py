@@ -18,6 +18,7 @@ from antkit.data.catalogue import Catalogue
 from antkit.data.splits import Segment, collate, pack_batches
 from antkit.errors import AntkitError
 from antkit.progress import Reporter
+from antkit.provenance import running_commit, short_commit
 from antkit.training.checkpoint import load_training_state, save_training_state
 from antkit.training.distributed import Context, barrier, sum_across
 
@@ -115,6 +116,10 @@ def train(
         partial = progress.get("partial") or partial
         where = f" and step {partial['steps']} of epoch {start + 1}" if partial["steps"] else ""
         reporter.message(f"{stage}: resuming after epoch {start}{where}")
+        written_by, running = progress.get("antkit_commit"), running_commit()
+        if written_by and running and written_by != running:
+            reporter.message(f"{stage}: its checkpoint was written by antkit commit {short_commit(written_by)}; "
+                             f"continuing with {short_commit(running)}, so its result mixes the two")
     clock = time.perf_counter() - result.elapsed_seconds  # as if the earlier sessions had just run before this one
     if context.distributed:  # each process its own dropout stream, from where training starts (or resumes)
         torch.manual_seed(int(np.random.SeedSequence([seed, context.rank, start, partial["steps"]]).generate_state(1)[0]))
@@ -126,6 +131,7 @@ def train(
             "best_metrics": result.best_metrics, "best_epoch": result.best_epoch, "history": result.history,
             "fingerprint": fingerprint, "train_seconds": result.train_seconds, "prefixes": result.prefixes,
             "elapsed_seconds": time.perf_counter() - clock, "partial": None if finished else partial,
+            "antkit_commit": running_commit(),
         }
         save_training_state(checkpoint, model.state_dict(), best_state, optimizer, progress)
 
