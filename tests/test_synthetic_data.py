@@ -137,8 +137,8 @@ def world_digest(domain) -> str:
     ("kitchen", "b256d71d9a9b842ba585959706ff69344c4acdbd31efe744225b1f676baa365e"),
 ])
 def test_rename_is_the_earlier_world_exactly(name, expected):
-    """words="rename" generates what the generator of commit 7c0e294 (data VERSION 9) generated, so the README's
-    runs on the earlier world stay reproducible (digests computed with that commit's code)."""
+    """words="rename" generates what the generator of commit 7c0e294 (data VERSION 9) generated, so the runs on
+    the earlier world (docs/generated-experiments.md) stay reproducible (digests computed with that commit's code)."""
     assert world_digest(generate(name, 0, WorldSettings(users=200, items_per_cell=1, words="rename"))) == expected
 
 
