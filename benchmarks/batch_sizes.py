@@ -11,9 +11,8 @@ the data prepared as today.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import subprocess
-import tempfile
+import types
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +30,8 @@ def packing_at(commit: str):
     """``pack_batches`` as of ``commit``."""
     source = subprocess.run(["git", "-C", str(REPOSITORY), "show", f"{commit}:antkit/data/splits.py"],
                             capture_output=True, text=True, check=True).stdout
-    path = Path(tempfile.mkdtemp()) / "splits_at_commit.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("splits_at_commit", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = types.ModuleType("splits_at_commit")
+    exec(compile(source, f"{commit}:antkit/data/splits.py", "exec"), module.__dict__)
     return module.pack_batches
 
 

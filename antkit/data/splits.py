@@ -61,7 +61,7 @@ def pack_batches(segments: list[Segment], batch_size: int, rng: np.random.Genera
                 current, filled = [], 0
             current.append(int(index))
             filled += counts[index]
-        host = _host_for(current, batches, counts, batch_size) if filled < batch_size / 2 else None
+        host = _host_for(filled, batches, counts, batch_size) if filled < batch_size / 2 else None
         if host is None:
             batches.append(current)
         else:
@@ -69,16 +69,16 @@ def pack_batches(segments: list[Segment], batch_size: int, rng: np.random.Genera
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def _host_for(leftover: list[int], batches: list[list[int]], counts: np.ndarray, batch_size: int) -> list[int] | None:
-    """The batch a small leftover joins: the one packed before it, or else the smallest (when the one before
-    already took a leftover), keeping every batch within 1.5 x ``batch_size``; None if none can take it."""
+def _host_for(filled: int, batches: list[list[int]], counts: np.ndarray, batch_size: int) -> list[int] | None:
+    """The batch a leftover of ``filled`` targets joins: the one packed before it, or else the smallest (when the
+    one before already took a leftover), keeping every batch within 1.5 x ``batch_size``; None if none can."""
     if not batches:
         return None
-    room = 1.5 * batch_size - counts[leftover].sum()
-    for host in (batches[-1], min(batches, key=lambda batch: counts[batch].sum())):
-        if counts[host].sum() <= room:
-            return host
-    return None
+    room = 1.5 * batch_size - filled
+    if counts[batches[-1]].sum() <= room:
+        return batches[-1]
+    smallest = min(batches, key=lambda batch: counts[batch].sum())
+    return smallest if counts[smallest].sum() <= room else None
 
 
 def collate(segments: list[Segment], indices: list[int]) -> Batch:

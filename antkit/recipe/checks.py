@@ -36,8 +36,8 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
             problems.append(Problem(("arms", index, "label"), f"arm labels '{labels[same_folder]}' and '{label}' "
                                     f"would share the output folder '{folders[index]}'; make them differ in letters "
                                     "or digits", (("arms", same_folder, "label"),)))
-    for index, arm in enumerate(recipe.arms):
-        uses_pretrained = registry.get("strategy", arm.strategy.name).uses_pretrained
+    transfers = [registry.get("strategy", arm.strategy.name).uses_pretrained for arm in recipe.arms]
+    for index, (arm, uses_pretrained) in enumerate(zip(recipe.arms, transfers)):
         strategy = (("arms", index, "strategy"),)
         if uses_pretrained and arm.items == "ids":
             problems.append(Problem(("arms", index, "items"), f"strategy '{arm.strategy.name}' transfers the "
@@ -47,7 +47,7 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
             problems.append(Problem(("data", "auxiliary"), f"arm '{arm.label}' ({arm.strategy.name}) needs "
                                     "pre-training, so give at least one auxiliary domain (or a pre-trained "
                                     "checkpoint: pretrained)", strategy))
-    if recipe.pretrained and not any(registry.get("strategy", arm.strategy.name).uses_pretrained for arm in recipe.arms):
+    if recipe.pretrained and not any(transfers):
         problems.append(Problem(("pretrained",), "no arm starts from a pre-trained model (every arm's strategy "
                                 "trains from scratch); remove pretrained, or add a relearn or finetune arm",
                                 (("arms",),)))
