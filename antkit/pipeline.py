@@ -17,7 +17,7 @@ import torch
 
 from antkit import hub
 from antkit.data.catalogue import Catalogue
-from antkit.data.splits import evaluation_set, training_segments
+from antkit.data.splits import evaluation_set, joint_segments, training_segments
 from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError, CheckpointError
 from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors, item_table
@@ -122,8 +122,7 @@ class Run:
                 return load_weights(folder / "model.safetensors"), summary
         names = recipe.data.auxiliary
         catalogue, offsets = Catalogue.concat([self.catalogues[n].select(modalities) for n in names])
-        segments = [s for n, o in zip(names, offsets) for s in
-                    training_segments(self.domains[n].sequences, recipe.model.max_length, o)]
+        segments = joint_segments([self.domains[n].sequences for n in names], recipe.model.max_length, offsets)
         ev = recipe.evaluation
         parts = [(evaluation_set(self.domains[n].sequences, "valid", recipe.model.max_length), offset,
                   self.domains[n].n_items) for n, offset in zip(names, offsets)]

@@ -38,7 +38,7 @@ def packing_at(commit: str):
 def describe(name: str, segments: list, batch_size: int, epochs: int, seed: int, pack) -> str:
     counts = np.array([int((targets > 0).sum()) for _, targets in segments])
     sizes = np.array([counts[batch].sum() for epoch in range(epochs)
-                      for batch in pack(segments, batch_size, np.random.default_rng([seed, epoch]))])
+                      for batch in pack(segments, batch_size, splits.epoch_order(seed, epoch))])
     return (f"{name:16s} {len(segments):>7,} segments  batch_size {batch_size:>5}  {epochs:>3} epochs  "
             f"{len(sizes):>6,} batches: {(sizes < batch_size / 2).sum():>4} under half, "
             f"{(sizes < batch_size / 20).sum():>4} under 5%, smallest {sizes.min():>5}, largest {sizes.max():>5}")
@@ -58,7 +58,8 @@ def main() -> None:
     pack = packing_at(args.packing_from) if args.packing_from else splits.pack_batches
     length = recipe.model.max_length
     if recipe.data.auxiliary:
-        segments = [s for n in recipe.data.auxiliary for s in splits.training_segments(domains[n].sequences, length)]
+        auxiliary = recipe.data.auxiliary
+        segments = splits.joint_segments([domains[n].sequences for n in auxiliary], length, [0] * len(auxiliary))
         print(describe("pre-training", segments, recipe.pretrain.batch_size, recipe.pretrain.epochs, recipe.seed, pack))
     for target in recipe.data.targets:
         segments = splits.training_segments(domains[target].sequences, length)

@@ -119,7 +119,7 @@ def _eval_rate(model, catalogue, cases, batch_size, device):
 def measure(setting: str, steps: int, device_name: str) -> dict:
     import torch
 
-    from antkit.data.splits import evaluation_set, training_segments
+    from antkit.data.splits import evaluation_set, joint_segments, training_segments
     from antkit.model.build import build_model
 
     torch.manual_seed(0)
@@ -137,8 +137,8 @@ def measure(setting: str, steps: int, device_name: str) -> dict:
         run = Run(recipe, registry, Path("/nonexistent"), default_cache_dir(), Reporter(), Context())
         run.prepare_data()
         auxiliary, offsets = Catalogue.concat([run.catalogues[n] for n in recipe.data.auxiliary])
-        pre_segments = [s for n, o in zip(recipe.data.auxiliary, offsets)
-                        for s in training_segments(run.domains[n].sequences, recipe.model.max_length, o)]
+        pre_segments = joint_segments([run.domains[n].sequences for n in recipe.data.auxiliary],
+                                      recipe.model.max_length, offsets)
         target_name = recipe.data.targets[0]
         target, sequences = run.catalogues[target_name], run.domains[target_name].sequences
         pre_batch, batch, eval_batch = recipe.pretrain.batch_size, recipe.adapt.batch_size, recipe.evaluation.batch_size
@@ -147,8 +147,7 @@ def measure(setting: str, steps: int, device_name: str) -> dict:
             "shared" if "shared" in setting else "independent", setting.endswith("long"),
             "bfloat16" if setting.endswith("bf16") else "float32")
         # three auxiliary domains of 5,000 items each, with the same users' shapes
-        pre_segments = [s for offset in (0, 5000, 10000)
-                        for s in training_segments(sequences, recipe.model.max_length, offset)]
+        pre_segments = joint_segments([sequences] * 3, recipe.model.max_length, [0, 5000, 10000])
         pre_batch = batch = eval_batch = 256
     segments = training_segments(sequences, recipe.model.max_length)
     pretrain_model = build_model(recipe, registry, auxiliary.dims).to(device)

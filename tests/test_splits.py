@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from antkit.data.splits import collate, evaluation_set, pack_batches, training_segments
+from antkit.data.splits import collate, epoch_order, evaluation_set, joint_segments, pack_batches, training_segments
 
 
 def reference_samples(sequences, max_length, offset=0):
@@ -62,6 +62,24 @@ def test_segments_respect_max_length_and_offset():
     assert all(len(i) <= 4 for i, _ in segments)
     assert all(i.min() > 100 for i, _ in segments)
     assert Counter(segment_samples(segments)) == Counter(reference_samples(sequences, 4, offset=100))
+
+
+def test_joint_segments_shift_each_domain_by_its_offset():
+    """Pre-training's segments: every domain's segments in order, its ids shifted by its own offset."""
+    first, second = [np.array([1, 2, 3, 4, 5])], [np.array([1, 2, 3, 4]), np.array([2, 1, 3, 4])]
+    joint = joint_segments([first, second], max_length=5, offsets=[0, 10])
+    expected = training_segments(first, 5) + training_segments(second, 5, offset=10)
+    assert [(i.tolist(), t.tolist()) for i, t in joint] == [(i.tolist(), t.tolist()) for i, t in expected]
+    assert [i.tolist() for i, _ in joint] == [[1, 2], [11], [12]]
+
+
+def test_epoch_order_differs_by_epoch_and_repeats_for_the_same_epoch():
+    """Each epoch gets its own batches; a resumed epoch (or another process) gets the same ones again."""
+    segments = training_segments(random_sequences(np.random.default_rng(2), 60, 3, 12), max_length=8)
+    first = pack_batches(segments, 16, epoch_order(seed=0, epoch=3))
+    assert pack_batches(segments, 16, epoch_order(seed=0, epoch=3)) == first
+    assert pack_batches(segments, 16, epoch_order(seed=0, epoch=4)) != first
+    assert pack_batches(segments, 16, epoch_order(seed=1, epoch=3)) != first
 
 
 def test_short_sequences_have_no_training_segment():

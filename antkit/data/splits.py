@@ -38,6 +38,17 @@ def training_segments(sequences: list[np.ndarray], max_length: int, offset: int 
     return segments
 
 
+def joint_segments(sequence_lists: list[list[np.ndarray]], max_length: int, offsets: list[int]) -> list[Segment]:
+    """Several domains' segments in one list (pre-training), each domain's ids shifted by its offset."""
+    return [segment for sequences, offset in zip(sequence_lists, offsets)
+            for segment in training_segments(sequences, max_length, offset)]
+
+
+def epoch_order(seed: int, epoch: int) -> np.random.Generator:
+    """The generator that packs and orders an epoch's batches: the same in every process and after a resume."""
+    return np.random.default_rng([seed, epoch])
+
+
 def pack_batches(segments: list[Segment], batch_size: int, rng: np.random.Generator, pool: int = 50) -> list[list[int]]:
     """Group segment indices into batches of at most ``batch_size`` targets (prefixes).
 

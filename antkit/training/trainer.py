@@ -15,7 +15,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from antkit.data.catalogue import Catalogue
-from antkit.data.splits import Segment, collate, pack_batches
+from antkit.data.splits import Segment, collate, epoch_order, pack_batches
 from antkit.errors import AntkitError
 from antkit.progress import Reporter
 from antkit.provenance import running_commit, short_commit
@@ -142,7 +142,7 @@ def train(
         if stale >= settings.patience:
             break
         model.train()
-        batches = _my_batches(pack_batches(segments, settings.batch_size, np.random.default_rng([seed, epoch])), context)
+        batches = _my_batches(pack_batches(segments, settings.batch_size, epoch_order(seed, epoch)), context)
         started = saved = time.perf_counter()
         for step in range(partial["steps"], len(batches)):  # steps before a mid-epoch checkpoint are done
             batch = collate(segments, batches[step]).to(device)
