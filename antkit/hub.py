@@ -7,12 +7,13 @@ The token comes from the usual huggingface_hub sources (``HF_TOKEN``, ``hf auth 
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from antkit.errors import AntkitError, CheckpointError
-from antkit.io import writable_folder
+from antkit.io import atomic_write_text, read_json_object, writable_folder
 from antkit.layout import PRETRAIN, RESULTS
 from antkit.model.checkpoint_config import read_config
 from antkit.model.pretrained import model_from_checkpoint
@@ -25,6 +26,7 @@ from antkit.report.results import read_results
 
 PREFIX = "hf://"
 CHECKPOINT_FILES = ["model.safetensors", "config.json", "recipe.json", "README.md"]
+PULL_MARKER = Path(".cache") / "antkit" / "pull.json"  # in a pull's local folder: which repository it holds
 
 
 def _is_repo_id(text: str) -> bool:
@@ -48,11 +50,21 @@ def check_repo_id(repo_id: str) -> str:
 
 
 def parse_reference(reference: str) -> tuple[str, str | None]:
-    """``hf://ORG/NAME@REV`` -> (``ORG/NAME``, ``REV`` or None)."""
-    repo, _, revision = reference.removeprefix(PREFIX).partition("@")
+    """``hf://ORG/NAME@REV`` -> (``ORG/NAME``, ``REV`` or None); an ``@`` with nothing after it is refused."""
+    repo, at, revision = reference.removeprefix(PREFIX).partition("@")
     if not _is_repo_id(repo):
         raise AntkitError(f"'{reference}': a Hub reference is hf://ORG/NAME or hf://ORG/NAME@REVISION")
+    if at and not revision.strip():
+        raise AntkitError(f"'{reference}': no revision after '@'; write hf://{repo} for the main branch, or "
+                          f"hf://{repo}@REVISION (a branch, tag or commit)")
     return repo, revision or None
+
+
+def check_revision(revision: str | None) -> str | None:
+    """``revision`` itself, None meaning main; an empty one is an AntkitError, not taken for main."""
+    if revision is not None and not revision.strip():
+        raise AntkitError(f"revision {revision!r}: empty; give a branch, tag or commit (or none, for main)")
+    return revision
 
 
 def _hub_error(action: str, repo_id: str, error: Exception) -> AntkitError:
@@ -110,6 +122,7 @@ def push(path: str | Path, repo_id: str, *, private: bool = False, revision: str
     from huggingface_hub import HfApi
 
     check_repo_id(repo_id)
+    check_revision(revision)
     folder = checkpoint_folder(Path(path))
     checkpoint = read_checkpoint(folder, registry or load_registry())
     card = render_model_card(checkpoint.config, repo_id, _run_results(folder))
@@ -147,17 +160,48 @@ def pull(repo_id: str, revision: str | None = None, local_dir: str | Path | None
     Its config.json comes first, into the Hub cache: a repository that is not an antkit checkpoint is refused
     before any weights come (and nothing is left in ``local_dir``), and the rest is taken from the commit
     whose config.json was checked (the cache's snapshot folder is named by it), even if the branch moves.
+    ``local_dir`` must be new, empty, or an earlier pull of ``repo_id``: no other file is ever replaced.
     """
     from huggingface_hub import snapshot_download
 
     check_repo_id(repo_id)
+    check_revision(revision)
     if local_dir is not None:
-        writable_folder(local_dir, "hub pull: the local folder")
+        local_dir = _local_folder(local_dir, repo_id)
     with _hub_call("pull", repo_id):
         checked = Path(snapshot_download(repo_id, revision=revision, token=token, allow_patterns=["config.json"]))
         _hub_config(checked / "config.json", repo_id)
+        if local_dir is not None:  # marked before any file comes, so that an interrupted pull can be repeated
+            atomic_write_text(local_dir / PULL_MARKER, json.dumps({"repo_id": repo_id}))
         return Path(snapshot_download(repo_id, revision=checked.name, local_dir=local_dir, token=token,
                                       allow_patterns=CHECKPOINT_FILES))
+
+
+def _local_folder(local_dir: str | Path, repo_id: str) -> Path:
+    """The folder to pull ``repo_id`` into, made if missing; an empty name, or a folder holding files that are
+    not an earlier pull of ``repo_id``, is an AntkitError naming it."""
+    what = "hub pull: the local folder"
+    if not str(local_dir).strip():
+        raise AntkitError(f"{what} {str(local_dir)!r}: empty; give a new or empty folder (the current folder is "
+                          "never taken for an empty name)")
+    local_dir = Path(local_dir)
+    try:
+        held = sorted(p.name for p in local_dir.iterdir()) if local_dir.is_dir() else []
+    except OSError as error:
+        raise AntkitError(f"{what} {local_dir}: cannot be read ({error.strerror or error})") from None
+    if held and _pulled_into(local_dir) != repo_id:
+        shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+        raise AntkitError(f"{what} {local_dir} holds files ({shown}) and is not an earlier pull of {repo_id}; "
+                          "use a new or empty folder (a pull replaces files of the same names)")
+    return writable_folder(local_dir, what)
+
+
+def _pulled_into(local_dir: Path) -> str | None:
+    """The repository an earlier pull put into ``local_dir`` (its marker), None when there is no readable one."""
+    try:
+        return read_json_object(local_dir / PULL_MARKER).get("repo_id")
+    except AntkitError:
+        return None
 
 
 def _hub_config(path: Path, repo_id: str) -> dict:
@@ -191,6 +235,7 @@ def info(repo_id: str, revision: str | None = None, token: str | None = None) ->
     """What a Hub checkpoint holds, from its config.json: commit, files, components, encoders, sizes."""
     from huggingface_hub import HfApi, snapshot_download
 
+    check_revision(revision)
     with _hub_call("info", check_repo_id(repo_id)):
         details = HfApi(token=token).model_info(repo_id, revision=revision)
         folder = Path(snapshot_download(repo_id, revision=details.sha, token=token, allow_patterns=["config.json"]))

@@ -82,7 +82,20 @@ def writable_folder(path: Path, what: str) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        in_the_way = next((p for p in (path, *path.parents) if p.is_file()), None)
+        in_the_way = _file_in_the_way(path)
         problem = f"the file {in_the_way} is in the way" if in_the_way else error.strerror or error
         raise AntkitError(f"{what} {path}: cannot be used as a folder ({problem})") from None
     return path
+
+
+def check_folder_path(path: Path, what: str) -> None:
+    """The error ``writable_folder`` would give for a file in the way of ``path``, without creating anything."""
+    path = Path(path)
+    in_the_way = _file_in_the_way(path)
+    if in_the_way:
+        raise AntkitError(f"{what} {path}: cannot be used as a folder (the file {in_the_way} is in the way)")
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """``path`` or the first of its parents that exists and is not a folder, if any."""
+    return next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 PRETRAIN = "pretrain"  # the folder of the pre-training with every configured modality
 RESULTS = "results.json"
+REPORT_FILES = (RESULTS, "report.md", "report.png")  # what a finished run writes into its output folder
 TEST_VALUES = "test_values.safetensors"  # in each arm's folder: its per-user test metrics (the recipe's protocol)
 
 

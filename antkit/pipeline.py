@@ -19,11 +19,11 @@ from antkit import hub
 from antkit.data.catalogue import Catalogue
 from antkit.data.splits import evaluation_set, joint_segments, training_segments
 from antkit.data.store import prepared_domain
-from antkit.errors import AntkitError, CheckpointError
+from antkit.errors import AntkitError, CheckpointError, RecipeError
 from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors, item_table
 from antkit.features.catalogue import build_catalogue, feature_line
-from antkit.io import atomic_save, atomic_write_text, read_json_object, writable_folder
-from antkit.layout import TEST_VALUES, arm_folder, default_out, pretrain_folder, test_values_path
+from antkit.io import atomic_save, atomic_write_text, check_folder_path, read_json_object, writable_folder
+from antkit.layout import REPORT_FILES, TEST_VALUES, arm_folder, default_out, pretrain_folder, test_values_path
 from antkit.model.build import build_encoders, build_model
 from antkit.model.pretrained import check_fits, model_from_checkpoint
 from antkit.model.saving import load_weights, read_checkpoint, save_model
@@ -55,6 +55,15 @@ def _finished_record(path: Path) -> dict | None:
         return None
     return read_json_object(path, CheckpointError, "; delete it to have this stage finished again (it resumes "
                             "from its training checkpoint)")
+
+
+def _saved_weights(folder: Path, record: Path) -> dict[str, torch.Tensor]:
+    """A finished stage's saved model; a damaged one is a clear error saying how to have it made again."""
+    try:
+        return load_weights(folder / "model.safetensors")
+    except CheckpointError as error:
+        raise CheckpointError(f"{error}; delete {record} to have it saved again (from the stage's training "
+                              "checkpoint, without training again)") from None
 
 
 def _fingerprint(*parts) -> str:
@@ -119,7 +128,7 @@ class Run:
         if summary:
             if summary.get("fingerprint") == fingerprint:
                 self.reporter.message("pretrain: reusing the finished pre-training in " + str(folder))
-                return load_weights(folder / "model.safetensors"), summary
+                return _saved_weights(folder, summary_path), summary
         names = recipe.data.auxiliary
         catalogue, offsets = Catalogue.concat([self.catalogues[n].select(modalities) for n in names])
         segments = joint_segments([self.domains[n].sequences for n in names], recipe.model.max_length, offsets)
@@ -165,6 +174,8 @@ class Run:
         stored = _finished_record(result_path)
         if stored:
             if stored.get("fingerprint") == fingerprint:
+                if (folder / "model.safetensors").exists():  # deleted to save space is fine, damaged is not
+                    _saved_weights(folder, result_path)
                 self.reporter.message(f"{target}/{arm.label}: reusing the finished result in {folder}")
                 if not (folder / TEST_VALUES).exists():
                     self.recover_test_values(target, arm, folder, stored)
@@ -279,17 +290,18 @@ class Run:
                                   "that transfers (" + "; ".join("+".join(m) for m in transferring) + ")")
         return found
 
-    def make_arm_folders(self) -> None:
-        """Every arm's folder, made before any training: a file in the way stops the run now, not after hours."""
+    def check_arm_folders(self) -> None:
+        """Every arm's folder checked before any training: a file in the way stops the run now, not after hours.
+        The folders are made when their files are written, so a run that stops leaves no empty ones."""
         for target in self.recipe.data.targets:
             for arm in self.recipe.arms:
-                writable_folder(self.out / target / arm_folder(arm.label), f"arm '{arm.label}' folder")
+                check_folder_path(self.out / target / arm_folder(arm.label), f"arm '{arm.label}' folder")
 
     def execute(self) -> RunResults:
         started, made_by = time.perf_counter(), software(self.registry)  # the code as it starts, not as it ends
         self.prepare_data()
         pretrained = self.starting_checkpoints()  # pre-training folder -> (state, summary)
-        self.make_arm_folders()
+        self.check_arm_folders()
         targets, comparisons = {}, {}
         for target in self.recipe.data.targets:
             targets[target] = {}
@@ -326,6 +338,9 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
 
     Returns the results (also written to ``out/results.json``, ``report.md`` and ``report.png``).
     """
+    if isinstance(out, str) and not out.strip():
+        raise AntkitError(f"output folder {out!r}: empty; give a folder, e.g. runs/NAME (the current folder is "
+                          "never taken for an empty name)")
     registry = registry or load_registry()
     if isinstance(recipe, (str, Path)):
         out = Path(out) if out else default_out(recipe)
@@ -335,10 +350,12 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
         recipe = validate_recipe(data, registry, overridden=apply_overrides(data, list(overrides)))
     if out is None:
         raise AntkitError("give an output folder (out=...) for a recipe that is not a file")
+    _check_pretrained_reference(recipe.pretrained)
     context = setup(recipe.device)
     if reporter is None or not context.is_main:
         reporter = Reporter()  # one process reports
     out = writable_folder(out, "output folder")
+    _check_report_files(out)
     try:
         results = Run(recipe, registry, out, cache_folder(cache_dir), reporter, context).execute()
     finally:
@@ -346,3 +363,20 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
     if context.is_main:
         results.write(out)
     return results
+
+
+def _check_pretrained_reference(pretrained: str | None) -> None:
+    """An ``hf://`` reference in ``pretrained`` checked before any work (it is pulled after the data is prepared)."""
+    if pretrained and pretrained.startswith(hub.PREFIX):
+        try:
+            hub.parse_reference(pretrained)
+        except AntkitError as error:
+            raise RecipeError(f"pretrained: {error}") from None
+
+
+def _check_report_files(out: Path) -> None:
+    """A folder where the run writes results.json or its report stops the run now, not after its training."""
+    for name in REPORT_FILES:
+        if (out / name).is_dir():
+            raise AntkitError(f"{out / name}: a folder, where the run writes its {name}; move it away or use "
+                              "another output folder")

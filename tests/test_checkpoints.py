@@ -196,6 +196,18 @@ def test_config_of_another_shape_names_the_field(checkpoint_copy, tmp_path, chan
         start_from(checkpoint_copy, tmp_path)
 
 
+@pytest.mark.parametrize("version, made_by", [(2, "a newer antkit: upgrade antkit"), (0, "no antkit release")])
+def test_a_checkpoint_of_another_format_is_refused(checkpoint_copy, tmp_path, version, made_by):
+    """config.json's ``format`` is checked: weights laid out another way are never loaded as if they fit."""
+    config = json.loads((checkpoint_copy / "config.json").read_text())
+    (checkpoint_copy / "config.json").write_text(json.dumps({**config, "format": version}))
+    expected = f"checkpoint format {version}, but this antkit reads format 1 .*{made_by}"
+    with pytest.raises(CheckpointError, match=expected):
+        antkit.from_pretrained(checkpoint_copy)
+    with pytest.raises(CheckpointError, match=expected):
+        start_from(checkpoint_copy, tmp_path)
+
+
 def test_not_a_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="neither a checkpoint"):
         antkit.from_pretrained(tmp_path)

@@ -124,10 +124,12 @@ def test_main_run_rejects_bad_recipe_before_work(monkeypatch, capsys, tmp_path):
 
 
 def test_a_recipe_too_large_for_memory_is_one_clear_error(cli_error, tiny_recipe_path, tmp_path):
-    """A model of 10^11 dimensions cannot be allocated: the advice, not the allocator's traceback."""
-    error = cli_error("run", tiny_recipe_path, "--out", tmp_path / "run", "--set", "model.dim=100000000000",
-                      "--set", "model.backbone.heads=1")
-    assert error.startswith("error: out of memory: ") and "can't allocate memory" in error
+    """An adaptor of 1,024 experts mapping 65,536 to 4,096 values (a terabyte) cannot be allocated: the advice,
+    not the allocator's traceback."""
+    error = cli_error("run", tiny_recipe_path, "--out", tmp_path / "run", "--set", "model.dim=4096",
+                      "--set", "model.modalities.text.encoder.dim=65536",
+                      "--set", "model.modalities.text.adaptor.experts=1024")
+    assert "error: out of memory: " in error and "can't allocate memory" in error
     assert "lower the batch sizes" in error
 
 

@@ -12,7 +12,7 @@ import yaml
 from antkit.cli import app as app_module
 from antkit.errors import AntkitError
 from antkit.recipe import validate_recipe
-from antkit.report.combine import combine, load_runs, relearn_vs_scratch, render_combined
+from antkit.report.combine import MARK, combine, load_runs, relearn_vs_scratch, render_combined
 
 
 def metrics(r10: float) -> dict[str, float]:
@@ -147,3 +147,57 @@ def test_the_same_run_twice_is_refused(tmp_path):
     run = write_run(tmp_path / "a", 0.4, 0.3)
     with pytest.raises(AntkitError, match="are the same run folder; give each run once"):
         load_runs([run, tmp_path / "." / "a"])
+
+
+def test_out_replaces_only_a_file_combine_wrote(tmp_path, monkeypatch, capsys, cli_error):
+    """A run's results.json or a recipe given as --out is refused and kept as it was; combine's own file (its
+    first line marks it) is replaced."""
+    run = write_run(tmp_path / "a", 0.4, 0.3)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("seed: 0\n")
+    for path in (run / "results.json", recipe):
+        before = path.read_bytes()
+        assert f"{path}: an existing file that antkit combine did not write; give another path" in cli_error(
+            "combine", run, "--out", path)
+        assert path.read_bytes() == before
+    table = tmp_path / "t.md"
+    for _ in range(2):
+        monkeypatch.setattr(sys, "argv", ["antkit", "combine", str(run), "--out", str(table)])
+        with pytest.raises(SystemExit) as exited:
+            app_module.main()
+        assert exited.value.code in (0, None)
+    assert table.read_text().startswith(MARK + "\nTest metrics (history excluded)")
+    assert not list(tmp_path.glob(".*partial"))
+
+
+@pytest.mark.parametrize("out", ["", " "])
+def test_an_empty_out_is_refused(tmp_path, monkeypatch, cli_error, out):
+    monkeypatch.chdir(tmp_path)
+    run = write_run(tmp_path / "a", 0.4, 0.3)
+    assert f"--out {out!r}: an empty path (it would mean the current folder)" in cli_error("combine", run, "--out", out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
+
+
+def test_a_run_lacking_an_arm_is_named_and_one_run_has_no_spread(tmp_path, monkeypatch, capsys):
+    """The run without 'scratch' gets a warning (on stderr and in the markdown); an arm of a single run shows its
+    value alone, not '± 0.0000', and so does relearn - scratch."""
+    write_run(tmp_path / "a", 0.4, 0.3)
+    lacking = write_run(tmp_path / "b", 0.6, 0.3)
+    results = json.loads((lacking / "results.json").read_text())
+    del results["targets"]["office"]["scratch"]
+    (lacking / "results.json").write_text(json.dumps(results))
+    monkeypatch.setattr(sys, "argv", ["antkit", "combine", str(tmp_path / "a"), str(lacking), "--out",
+                                      str(tmp_path / "t.md")])
+    with pytest.raises(SystemExit) as exited:
+        app_module.main()
+    assert exited.value.code in (0, None)
+    captured = capsys.readouterr()
+    warning = f"{lacking} has no arm 'scratch' on office: that arm's mean is over 1 of 2 runs"
+    assert f"warning: {warning}" in captured.err.replace("\n", "")
+    text = (tmp_path / "t.md").read_text()
+    assert f"- Warning: {warning}." in text and "| scratch | 1 | 0.3000 | 0.1500 | 0.6000 | 0.3000 | 20 |" in text
+    assert ("ANT - scratch in the one run that has both (no spread): Recall@10 +0.1000, NDCG@10 +0.0500; no "
+            "negative transfer on average.") in text
+    assert "± 0.0000" not in text and "over 1 runs" not in text
+    single = combine(load_runs([tmp_path / "a"]))["office"]["ANT"]
+    assert single["std"] == dict.fromkeys(single["mean"])  # no spread from one run, rather than 0

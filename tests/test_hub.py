@@ -16,7 +16,7 @@ from hub_server import point_client_at, set_hub_offline
 import antkit
 from antkit import hub
 from antkit.cli import app as app_module
-from antkit.errors import AntkitError, CheckpointError
+from antkit.errors import AntkitError, CheckpointError, RecipeError
 
 TINY = Path(__file__).parent / "recipes" / "tiny.yaml"
 ARMS = "arms=[{label: relearn, strategy: {name: relearn}}]"
@@ -240,3 +240,40 @@ def test_pull_into_a_file_is_named(local_hub, local_run, tmp_path, monkeypatch, 
     code, text = cli(monkeypatch, capsys, "hub", "pull", REPO, "--local-dir", str(tmp_path / "file"))
     assert code == 1 and "Traceback" not in text
     assert f"hub pull: the local folder {tmp_path / 'file'}: cannot be used as a folder" in text.replace("\n", "")
+
+
+def test_pull_into_a_folder_of_other_files_is_refused(local_hub, local_run, tmp_path, monkeypatch, capsys):
+    """A folder holding the user's files is refused, whatever their names, and left as it was; a new folder, and
+    again the folder of an earlier pull of the same repository, are pulled into; another repository's is not."""
+    antkit.push(local_run[0], REPO)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "README.md").write_text("my notes")
+    code, text = cli(monkeypatch, capsys, "hub", "pull", REPO, "--local-dir", str(mine))
+    assert code == 1 and "Traceback" not in text
+    assert (f"hub pull: the local folder {mine} holds files (README.md) and is not an earlier pull of {REPO}; use "
+            "a new or empty folder") in text.replace("\n", "")
+    assert [p.name for p in mine.iterdir()] == ["README.md"] and (mine / "README.md").read_text() == "my notes"
+    pulled = tmp_path / "pulled"
+    for _ in range(2):
+        assert antkit.pull(REPO, local_dir=pulled) == pulled and (pulled / "model.safetensors").exists()
+    hub.push(local_run[0], "antkit-tests/other")
+    with pytest.raises(AntkitError, match=f"{pulled} holds files .* not an earlier pull of antkit-tests/other"):
+        antkit.pull("antkit-tests/other", local_dir=pulled)
+
+
+def test_an_empty_revision_is_refused(local_hub, local_run, tmp_path, monkeypatch, capsys):
+    """'hf://ORG/NAME@' is not taken for the main branch: the recipe field is named before any work; an empty
+    --revision is refused too."""
+    with pytest.raises(RecipeError, match=f"pretrained: 'hf://{REPO}@': no revision after '@'; write hf://{REPO} "
+                                          "for the main branch"):
+        antkit.run(TINY, tmp_path / "run", [ARMS, f"pretrained=hf://{REPO}@"])
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(AntkitError, match="no revision after '@'"):
+        hub.resolve(f"hf://{REPO}@ ")
+    antkit.push(local_run[0], REPO)
+    for command in (["pull", REPO, "--revision", ""], ["info", REPO, "--revision", ""],
+                    ["push", str(local_run[0]), REPO, "--revision", " "]):
+        code, text = cli(monkeypatch, capsys, "hub", *command)
+        assert code == 1 and "Traceback" not in text
+        assert f"revision {command[-1]!r}: empty; give a branch, tag or commit" in text

@@ -20,6 +20,7 @@ from antkit.errors import AntkitError, CheckpointError
 from antkit.features.store import FeatureStore
 from antkit.io import atomic_save, atomic_write_text, read_json_object, writable_folder
 from antkit.pipeline import default_cache_dir
+from antkit.training.checkpoint import save_training_state
 
 ONE_ARM = ["arms=[{label: a, strategy: {name: relearn}}]", "adapt.epochs=1", "pretrain.epochs=1"]
 
@@ -121,3 +122,42 @@ def test_an_empty_antkit_cache_is_unset(monkeypatch, tmp_path):
     monkeypatch.setenv("ANTKIT_CACHE", "")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert default_cache_dir() == tmp_path / ".cache" / "antkit"
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "{recipe}", "--out"], ["run", "{recipe}", "--cache"], ["data", "prepare", "{recipe}", "--cache"],
+    ["data", "info", "{recipe}", "--cache"], ["features", "build", "{recipe}", "--cache"], ["features", "info", "--cache"],
+    ["combine", "{tmp}", "--out"], ["hub", "pull", "org/name", "--local-dir"]])
+@pytest.mark.parametrize("empty", ["", " "])
+def test_an_empty_path_to_write_to_is_refused(tiny_recipe_path, tmp_path, monkeypatch, cli_error, command, empty):
+    """An empty path would be the current folder: it is refused, naming the option, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    option = command[-1]
+    error = cli_error(*(part.format(recipe=tiny_recipe_path, tmp=tmp_path) for part in command), empty)
+    assert f"{option} {empty!r}: an empty path (it would mean the current folder); give one, e.g. {option} " in error
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_empty_output_folder_is_refused_in_python(tiny_recipe_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(AntkitError, match="output folder '': empty; give a folder"):
+        antkit.run(tiny_recipe_path, "", ONE_ARM)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_folder_where_results_json_goes_stops_the_run_before_training(tiny_recipe_path, tmp_path):
+    (tmp_path / "run" / "results.json").mkdir(parents=True)
+    with pytest.raises(AntkitError, match="run/results.json: a folder, where the run writes its results.json"):
+        antkit.run(tiny_recipe_path, tmp_path / "run", ONE_ARM, cache_dir=tmp_path / "cache")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["results.json"]  # stopped before anything
+
+
+def test_a_run_refused_for_other_settings_leaves_no_empty_arm_folder(tiny_recipe_path, tmp_path):
+    """A folder of another recipe's run: the pre-training's checkpoint is refused, and no arm folder is made."""
+    checkpoint = tmp_path / "run" / "pretrain" / "training.safetensors"
+    checkpoint.parent.mkdir(parents=True)
+    weight = torch.zeros(1, requires_grad=True)
+    save_training_state(checkpoint, {}, {}, torch.optim.SGD([weight]), {"fingerprint": "another recipe's"})
+    with pytest.raises(CheckpointError, match="training.safetensors was written by a run with other settings"):
+        antkit.run(tiny_recipe_path, tmp_path / "run", ONE_ARM, cache_dir=tmp_path / "cache")
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["pretrain"]

@@ -246,7 +246,32 @@ def register_fusions(register):
     register(PlainSum)
 '''
 
-MODULES = ("fake_antkit_plugin", "broken_antkit_plugin", "exiting_antkit_plugin")
+FAULTY_MODULE = '''
+import antkit
+from antkit.components.base import Fusion
+
+
+class FaultyForward(Fusion):
+    name = "faulty_forward"
+
+    def forward(self, vectors, present):
+        raise KeyError("bug in forward")
+
+
+class FaultyInit(Fusion):
+    name = "faulty_init"
+
+    def __init__(self, config, modalities, dim):
+        raise ValueError("needs at least four modalities")
+
+
+@antkit.hookimpl
+def register_fusions(register):
+    register(FaultyForward)
+    register(FaultyInit)
+'''
+
+MODULES = ("fake_antkit_plugin", "broken_antkit_plugin", "exiting_antkit_plugin", "faulty_antkit_plugin")
 
 
 def install(site: Path, distribution: str, version: str, entry: str, module: str, source: str) -> None:
@@ -375,3 +400,47 @@ def test_antkit_plugins_naming_no_installed_plugin_is_reported(site, monkeypatch
     registry = load_registry()
     assert "fake" in registry.plugins and not registry.plugins["fake"].error
     assert "ANTKIT_PLUGINS names 'fkae', but no installed plugin has that name" in registry.plugins["fkae"].error
+
+
+def run_cli(monkeypatch, capsys, tmp_path, fusion: str) -> tuple[int, str]:
+    """``antkit run`` (one short arm) on the tiny recipe with ``fusion``: the exit code and what it printed."""
+    path = tmp_path / "recipe.yaml"
+    path.write_text(TINY.replace("fusion: {name: sum_product}", f"fusion: {{name: {fusion}}}"))
+    monkeypatch.setattr(sys, "argv", ["antkit", "run", str(path), "--out", str(tmp_path / "run"), "--cache",
+                                      str(tmp_path / "cache"), "--set", "arms=[{label: a, strategy: {name: scratch}}]",
+                                      "--set", "data.auxiliary=[]", "--set", "adapt.epochs=1"])
+    with pytest.raises(SystemExit) as exited:
+        app_module.main()
+    captured = capsys.readouterr()
+    return exited.value.code, captured.out + captured.err
+
+
+def test_a_fault_in_a_plugins_code_names_the_plugin(site, tmp_path, monkeypatch, capsys):
+    """An exception raised by a plugin's component while it works is one message naming the plugin, its
+    distribution and where, not a traceback through antkit."""
+    install(site, "faultyplugin", "0.3", "faulty", "faulty_antkit_plugin", FAULTY_MODULE)
+    monkeypatch.setenv("ANTKIT_PLUGINS", "faulty")
+    code, printed = run_cli(monkeypatch, capsys, tmp_path, "faulty_forward")
+    assert code == 1
+    assert "Traceback" not in printed
+    assert ("plugin 'faulty' (faultyplugin 0.3) failed: KeyError: 'bug in forward' (faulty_antkit_plugin.py:10, "
+            "in forward)") in " ".join(printed.split())
+
+
+def test_a_plugin_component_refusing_its_settings_is_named(site, tmp_path, monkeypatch, capsys):
+    install(site, "faultyplugin", "0.3", "faulty", "faulty_antkit_plugin", FAULTY_MODULE)
+    monkeypatch.setenv("ANTKIT_PLUGINS", "faulty")
+    code, printed = run_cli(monkeypatch, capsys, tmp_path, "faulty_init")
+    assert code == 1
+    assert "Traceback" not in printed
+    assert "fusion 'faulty_init' (plugin 'faulty'): needs at least four modalities" in " ".join(printed.split())
+
+
+def test_a_fault_in_antkit_itself_keeps_its_traceback(site, tmp_path, monkeypatch, capsys):
+    """Only plugins' faults are turned into a message: antkit's own bugs still raise, for a useful report."""
+    def broken_sum(self, vectors, present):
+        raise KeyError("bug in antkit")
+
+    monkeypatch.setattr("antkit.components.fusions.SumProduct.forward", broken_sum)
+    with pytest.raises(KeyError, match="bug in antkit"):
+        run_cli(monkeypatch, capsys, tmp_path, "sum_product")

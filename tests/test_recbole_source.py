@@ -87,7 +87,7 @@ def test_image_vectors_and_references(tmp_path):
     assert stored.item_ids == ["A", "B"] and list(stored.content["image_vector"]) == [[3.0, 4.0], [1.0, 2.0]]
     features, present = PrecomputedImage(PrecomputedImageConfig(dim=2)).encode(list(stored.content["image_vector"]) + [None])
     assert features.tolist() == [[3.0, 4.0], [1.0, 2.0], [0.0, 0.0]] and present.tolist() == [True, True, False]
-    with pytest.raises(DataError, match="have 2 values, the recipe says dim 3"):
+    with pytest.raises(DataError, match=r"have 2 values, but model\.modalities\.image\.encoder\.dim is 3; set it to 2"):
         PrecomputedImage(PrecomputedImageConfig(dim=3)).encode(stored.content["image_vector"])
 
 
@@ -222,6 +222,22 @@ def test_text_fields_named_explicitly_must_exist(tmp_path):
         source(tmp_path, text_fields=("titel",)).load("shop")
     with pytest.raises(DataError, match="the header has no brand column"):
         source(tmp_path, text_fields=("title", "categories", "brand")).load("shop")
+
+
+@pytest.mark.parametrize("separator, hint", [
+    (",", "; RecBole atomic files are tab-separated, and this header has commas but no tab: separate its columns "
+          "with tabs"),
+    (";", "; RecBole atomic files are tab-separated, and this header has semicolons but no tab"),
+    ("\t", None),
+], ids=["commas", "semicolons", "tabs"])
+def test_a_header_separated_by_something_else_than_tabs_is_named(tmp_path, separator, hint):
+    """A comma-separated .inter reads as one column: the message says why, not only that item_id is missing."""
+    write_domain(tmp_path, inter=INTER.replace("\t", separator).replace("user_id", "user"))
+    with pytest.raises(DataError) as caught:
+        source(tmp_path).load("shop")
+    message = str(caught.value)
+    assert "shop.inter: the header has no " in message
+    assert hint in message if hint else "tab-separated" not in message
 
 
 def test_header_problems(tmp_path):

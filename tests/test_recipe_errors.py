@@ -92,6 +92,28 @@ CASES = [
      ["line 5", "data.targets", "'office' is given twice"], [], None),
     ("duplicate-arm-modality", broken("{name: finetune}}", "{name: finetune}, modalities: [text, text]}"),
      ["line 25", "arms.1.modalities", "'text' is given twice"], [], None),
+    # A size past its bound is refused at its field, not by torch (a C++ stack dump blamed on the backbone).
+    ("huge-dim", broken("  dim: 32\n", "  dim: 100000000000000000000000000\n"),
+     ["line 7", "model.dim: input should be less than or equal to 65536"], ["frame #", "model.backbone"], None),
+    ("huge-k", broken("arms:\n", "evaluation: {ks: [10, 50, 100000000000000000000]}\narms:\n"),
+     ["line 23", "evaluation.ks.2: input should be less than or equal to 1000000"], [], None),
+    # Characters and sections a reader cannot use: the line (and column), never a byte position or a class name.
+    ("nul-byte", broken("  dim: 32\n", "  dim: 3\x002\n"),
+     ["line 7, column 9: not valid YAML: the character U+0000 is not allowed"], ["position"], None),
+    ("empty-model-section", TINY.split("  dim: 32")[0] + "pretrain:" + TINY.split("pretrain:")[1],
+     ["line 6", "model: the section is empty; it needs modalities, fusion, backbone"], ["ModelRecipe"], None),
+    ("empty-backbone", broken(BACKBONE, "  backbone:\n"),
+     ["line 20", "model.backbone: the section is empty; it needs 'name': which backbone to use (sasrec)"], [], None),
+    ("empty-pretrain", broken("pretrain: {epochs: 2, batch_size: 256, patience: 2}", "pretrain:"),
+     ["line 21", "pretrain: the section is empty", "or leave it out for the defaults"], ["PretrainRecipe"], None),
+    ("arm-as-value", broken("  - {label: scratch, strategy: {name: scratch}}", "  - scratch"),
+     ["line 26", "arms.2: expected a section (a mapping of fields), not 'scratch'; it needs label, strategy"],
+     ["ArmRecipe"], None),
+    # Merge keys: a value that cannot be merged, and a mapping that merges itself.
+    ("merge-a-value", broken("adapt: {epochs: 2,", "adapt: {<<: 2, epochs: 2,"),
+     ["line 22", "adapt: '<<' (a merge key) takes a mapping or a list of mappings"], ["constructor"], None),
+    ("merge-itself", broken("source: {name: synthetic,", "source: &s {<<: *s, name: synthetic,"),
+     ["line 3", "data.source: this value merges itself"], [], None),
 ]
 
 
@@ -110,6 +132,36 @@ def test_bad_recipe_message(tmp_path, registry, text, present, absent, pattern):
         assert fragment not in message, f"{fragment!r} should not be in:\n{message}"
     if pattern:
         assert re.search(pattern, message), f"{pattern!r} does not match:\n{message}"
+
+
+def test_recipe_that_is_not_utf8(tmp_path, registry):
+    """A Latin-1 byte is named with its line and column, not its byte position."""
+    path = tmp_path / "recipe.yaml"
+    path.write_bytes(broken("label: relearn,", "label: café,").encode("latin-1"))
+    with pytest.raises(RecipeError, match=rf"^{re.escape(str(path))}, line 24, column 16: not UTF-8 text \(byte 0xe9\)"):
+        load_recipe(path, registry)
+
+
+def test_merge_keys(tmp_path, registry):
+    """``<<: *anchor`` merges a mapping: its own keys win, and a merged key's problem names the line it is on."""
+    path = tmp_path / "recipe.yaml"
+    adapt = ("adapt: {epochs: 2, batch_size: 256, patience: 2}", "adapt: {<<: *stage, epochs: 3}")
+    path.write_text(broken(*adapt).replace("pretrain: {", "pretrain: &stage {"))
+    recipe = load_recipe(path, registry)
+    assert (recipe.adapt.epochs, recipe.adapt.batch_size, recipe.adapt.patience) == (3, 256, 2)
+    path.write_text(broken(*adapt).replace("pretrain: {", "pretrain: &stage {image_text_weight: 0.1, "))
+    with pytest.raises(RecipeError, match=r"recipe.yaml, line 21: adapt.image_text_weight: unknown field"):
+        load_recipe(path, registry)
+
+
+def test_merge_bomb_is_refused(tmp_path, registry):
+    """Merge keys of merge keys multiply like aliases of aliases: refused at the same limit."""
+    lines = ["a0: &a0 {" + ", ".join(f"k{i}: x" for i in range(9)) + "}"]
+    lines += [f"a{i}: &a{i} {{<<: [" + ", ".join([f"*a{i - 1}"] * 9) + "]}" for i in range(1, 7)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RecipeError, match=r"bomb.yaml: its aliases expand to more than 100,000 values"):
+        load_recipe(path, registry)
 
 
 def test_missing_file(tmp_path, registry):
@@ -200,6 +252,7 @@ def test_bad_override_unknown_field(registry, tiny_recipe_path):
     ("model.dim.x=3", "model.dim is a value, not a section"),
     ("adapt.epochs=[1", "not valid YAML"),
     ("adapt.epochs=2001-13-45", "month must be in 1..12"),
+    ("adapt.epochs=2\x00", "line 1, column 2: not valid YAML: the character U+0000"),
 ])
 def test_malformed_override(registry, tiny_recipe_path, override, fragment):
     """An override that cannot be applied is a RecipeError naming it."""
@@ -305,3 +358,42 @@ def test_pretrained_without_a_transferring_arm(registry, tiny_recipe_path):
     with pytest.raises(RecipeError, match=r"pretrained: no arm starts from a pre-trained model"):
         load_recipe(tiny_recipe_path, registry, ["pretrained=runs/x", "arms=[{label: s, strategy: {name: scratch}}]"])
     load_recipe(tiny_recipe_path, registry, ["pretrained=runs/x", "arms=[{label: f, strategy: {name: finetune}}]"])
+
+
+@pytest.mark.parametrize("field, limit", [
+    ("model.dim", 65536), ("model.max_length", 65536), ("model.backbone.layers", 1024),
+    ("model.backbone.heads", 65536), ("model.backbone.inner", 262144), ("model.modalities.text.adaptor.experts", 1024),
+    ("model.modalities.text.encoder.dim", 65536), ("model.modalities.price.encoder.dim", 65536),
+    ("model.modalities.image.encoder.max_images", 1024), ("pretrain.epochs", 1000000),
+    ("adapt.batch_size", 10000000), ("adapt.patience", 1000000), ("evaluation.batch_size", 10000000),
+    ("data.min_interactions", 1000000), ("data.source.users", 10000000), ("data.source.items_per_cell", 10000),
+    ("seed", 2**63 - 1),
+])
+def test_sizes_past_their_bound_are_refused_at_their_field(registry, tiny_recipe_path, field, limit):
+    """10^20 passed validation (or failed inside torch, blamed on the backbone): each size has a bound."""
+    given = f"{field}={10**20}"
+    expected = rf"^--set {re.escape(given)}: {re.escape(field)}: input should be less than or equal to {limit} "
+    with pytest.raises(RecipeError, match=expected):
+        load_recipe(tiny_recipe_path, registry, [given])
+
+
+@pytest.mark.parametrize("override", ["seed=-1", "data.source.seed=-1"])
+def test_negative_seeds_are_refused(registry, tiny_recipe_path, override):
+    """numpy refuses negative seeds when the run starts: the recipe refuses them first."""
+    with pytest.raises(RecipeError, match=r": input should be greater than or equal to 0 \(got -1\)"):
+        load_recipe(tiny_recipe_path, registry, [override])
+
+
+def test_huge_dim_is_one_line_from_the_cli(cli_error, tiny_recipe_path):
+    """``antkit recipe validate --set model.dim=10^26`` names the field, without torch's C++ frames."""
+    error = cli_error("recipe", "validate", tiny_recipe_path, "--set", f"model.dim={10**26}")
+    assert "model.dim: input should be less than or equal to 65536" in error and "frame #" not in error
+
+
+def test_backbone_check_allocates_no_weights(registry, tiny_recipe_path, monkeypatch):
+    """Validation builds the backbone to check its settings on the meta device: no memory even for the largest."""
+    built = []
+    build = registry.build
+    monkeypatch.setattr(registry, "build", lambda *args: built.append(build(*args)) or built[-1])
+    load_recipe(tiny_recipe_path, registry)
+    assert {parameter.device.type for parameter in built[0].parameters()} == {"meta"}

@@ -192,6 +192,23 @@ def test_interrupted_run_resumes_and_matches(tiny_recipe_path, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("stage, record", [("pretrain", "summary.json"), ("office/a", "result.json")])
+def test_a_finished_stage_with_a_damaged_model_is_named(tiny_recipe_path, tmp_path, stage, record):
+    """A finished stage is reused only while its saved model is readable; the error says which file to delete,
+    and after that the stage saves its model again from its training checkpoint, with the same results."""
+    overrides = ["arms=[{label: a, strategy: {name: relearn}}]", "adapt.epochs=2", "pretrain.epochs=2"]
+    first = antkit.run(tiny_recipe_path, tmp_path / "run", overrides)
+    folder = tmp_path / "run" / stage
+    (folder / "model.safetensors").write_bytes(b"\x00" * 10)
+    with pytest.raises(CheckpointError, match=f"model.safetensors: not a readable safetensors .*delete .*{record}"):
+        antkit.run(tiny_recipe_path, tmp_path / "run", overrides)
+    (folder / record).unlink()
+    again = antkit.run(tiny_recipe_path, tmp_path / "run", overrides)
+    assert again.targets["office"]["a"]["test"] == first.targets["office"]["a"]["test"]
+    assert antkit.from_pretrained(folder) is not None
+
+
+@pytest.mark.slow
 def test_pretraining_is_not_reused_when_its_model_selection_changes(tiny_recipe_path, tmp_path):
     """The validation metric that picks the pre-training's best epoch is part of its fingerprint (when not at
     its default): a finished pre-training is reused for the same settings, not for another metric (whose run

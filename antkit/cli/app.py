@@ -19,6 +19,7 @@ from antkit.cli import (
     run_command,
 )
 from antkit.errors import AntkitError
+from antkit.plugins.blame import plugin_failure
 
 app = typer.Typer(help="antkit: transferable multi-modal sequential recommendation (ANT).", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -50,15 +51,18 @@ def _fail(message: str) -> None:
 
 
 def main() -> None:
-    """Entry point: known errors become one clear message and exit code 1."""
+    """Entry point: known errors, and faults in a plugin's code, become one clear message and exit code 1."""
     try:
         app()
     except AntkitError as error:
         _fail(str(error))
-    except (MemoryError, RuntimeError) as error:
-        if not _out_of_memory(error):
+    except Exception as error:  # out of memory, or a fault in a plugin's code; antkit's own bugs keep a traceback
+        if _out_of_memory(error):
+            _fail(OUT_OF_MEMORY.format(problem=(str(error).strip() or type(error).__name__).splitlines()[-1]))
+        message = plugin_failure(error)
+        if message is None:
             raise
-        _fail(OUT_OF_MEMORY.format(problem=(str(error).strip() or type(error).__name__).splitlines()[-1]))
+        _fail(message)
     except KeyboardInterrupt:
         error_console.print("interrupted: finished epochs are saved; run the same command again to resume")
         sys.exit(130)

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from antkit.cli.output import stdout_console
+from antkit.cli.paths import path_to_write
 from antkit.data.store import prepare_domains
 from antkit.data.summary import domain_summary
 from antkit.pipeline import cache_folder
@@ -20,7 +21,8 @@ app = typer.Typer(help="Prepare and inspect the data a recipe uses.", no_args_is
 RECIPE = typer.Argument(..., help="recipe file (YAML) naming the data source and domains")
 DOMAINS = typer.Option([], "--domain", "-d", help="only this domain (repeatable; default: all the recipe uses)")
 SET = typer.Option([], "--set", help="override a recipe field first: a.b=value (repeatable)")
-CACHE = typer.Option(None, "--cache", help="data cache (default: $ANTKIT_CACHE or ~/.cache/antkit)")
+CACHE = typer.Option(None, "--cache", parser=path_to_write("--cache", "~/.cache/antkit"),
+                     help="data cache (default: $ANTKIT_CACHE or ~/.cache/antkit)")
 
 
 def summary_table(rows: list[tuple[str, dict]], seconds: dict[str, float] | None = None) -> Table:

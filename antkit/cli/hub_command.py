@@ -11,6 +11,7 @@ from rich.table import Table
 
 from antkit import hub
 from antkit.cli.output import stdout_console
+from antkit.cli.paths import path_to_write
 
 app = typer.Typer(help="Pre-trained checkpoints on the Hugging Face Hub.", no_args_is_help=True)
 
@@ -33,7 +34,9 @@ def push(
 def pull(
     repo_id: str = typer.Argument(..., help="ORG/NAME on the Hub"),
     revision: Optional[str] = REVISION,
-    local_dir: Optional[Path] = typer.Option(None, "--local-dir", help="copy the files here (default: the Hub cache)"),
+    local_dir: Optional[Path] = typer.Option(None, "--local-dir", parser=path_to_write("--local-dir", "checkpoints/NAME"),
+                                             help="copy the files here: a new or empty folder, or that of an "
+                                                  "earlier pull of the same repository (default: the Hub cache)"),
 ) -> None:
     """Download a checkpoint; later runs use the cached copy, also offline (HF_HUB_OFFLINE=1)."""
     folder = hub.pull(repo_id, revision, local_dir)

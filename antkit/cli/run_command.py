@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from antkit.cli.output import stdout_console
+from antkit.cli.paths import path_to_write
 from antkit.layout import default_out
 from antkit.pipeline import run as run_recipe
 from antkit.progress import RichReporter
@@ -17,9 +18,11 @@ from antkit.report.tables import target_tables
 
 def run(
     recipe: Path = typer.Argument(..., help="recipe file (YAML)"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="output folder (default: runs/<recipe name>)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", parser=path_to_write("--out", "runs/my-run"),
+                                       help="output folder (default: runs/<recipe name>)"),
     set_: list[str] = typer.Option([], "--set", help="override a recipe field for this run: a.b=value (repeatable)"),
-    cache: Optional[Path] = typer.Option(None, "--cache", help="data and feature cache (default: $ANTKIT_CACHE or ~/.cache/antkit)"),
+    cache: Optional[Path] = typer.Option(None, "--cache", parser=path_to_write("--cache", "~/.cache/antkit"),
+                                         help="data and feature cache (default: $ANTKIT_CACHE or ~/.cache/antkit)"),
 ) -> None:
     """Pre-train, adapt every arm to every target domain, evaluate, and write the report."""
     console = stdout_console()

@@ -24,7 +24,7 @@ from antkit.plugins import hookimpl
 class MixtureOfExpertsConfig(ComponentConfig):
     added_later = ("precision",)
 
-    experts: int = Field(8, ge=1, description="number of experts")
+    experts: int = Field(8, ge=1, le=1_024, description="number of experts")
     expert: Literal["whitening", "linear"] = Field(
         "whitening", description="whitening: W_k(dropout(x) - b_k), no output bias; linear: W_k dropout(x) + c_k"
     )

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from pydantic import Field
 from torch import nn
 
-from antkit.components.base import Backbone, ComponentConfig
+from antkit.components.base import MAX_DIM, Backbone, ComponentConfig
 from antkit.model.init import init_weights
 from antkit.plugins import hookimpl
 
@@ -51,9 +51,9 @@ class TransformerLayer(nn.Module):
 
 
 class SASRecConfig(ComponentConfig):
-    layers: int = Field(2, ge=1)
-    heads: int = Field(2, ge=1)
-    inner: int = Field(256, ge=1, description="feed-forward inner size")
+    layers: int = Field(2, ge=1, le=1_024)
+    heads: int = Field(2, ge=1, le=MAX_DIM, description="attention heads (the model dim must be a multiple)")
+    inner: int = Field(256, ge=1, le=4 * MAX_DIM, description="feed-forward inner size")
     dropout: float = Field(0.5, ge=0.0, lt=1.0, description="hidden dropout")
     attention_dropout: float = Field(0.5, ge=0.0, lt=1.0)
     layer_norm_eps: float = Field(1e-8, gt=0.0)

@@ -13,6 +13,11 @@ from torch import nn
 
 from antkit.settings import Settings
 
+# Upper bounds of size-like settings, far beyond any real run: a larger number is an error at its field, where
+# it would otherwise overflow the 64-bit sizes torch and numpy work with.
+MAX_DIM = 65_536  # vector sizes: the model dim, encoder outputs, attention heads
+MAX_BATCH = 10_000_000  # items, users, images or prefixes per batch
+
 
 class ComponentConfig(Settings):
     """Settings of one component. Unknown fields are an error, so a typo in a recipe is caught.

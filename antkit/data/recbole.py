@@ -50,7 +50,7 @@ def _rows(path: Path, bad: BadRows, required: tuple[str, ...]) -> Iterator[tuple
         if not first:
             return
         names = _header(path, first)
-        _require(path, names, required)
+        _require(path, names, required, first)
         for number, raw in enumerate(handle, start=2):
             try:
                 line = raw.decode("utf-8").rstrip("\r\n")
@@ -79,10 +79,15 @@ def _header(path: Path, line: bytes) -> list[str]:
     return names
 
 
-def _require(path: Path, names: list[str], fields: tuple[str, ...]) -> None:
+def _require(path: Path, names: list[str], fields: tuple[str, ...], header: bytes) -> None:
+    """Refuse a header (the raw first line) without ``fields``; one separated by commas or semicolons gets a hint."""
     missing = [f for f in fields if f not in names]
     if missing:
-        raise DataError(f"{path}: the header has no {', '.join(missing)} column (it has: {', '.join(names)})")
+        marks = [name for mark, name in ((b",", "commas"), (b";", "semicolons")) if mark in header]
+        hint = "" if b"\t" in header or not marks else (
+            f"; RecBole atomic files are tab-separated, and this header has {marks[0]} but no tab: separate its "
+            "columns with tabs")
+        raise DataError(f"{path}: the header has no {', '.join(missing)} column (it has: {', '.join(names)}){hint}")
 
 
 def _require_rows(path: Path, rows: list, what: str) -> None:

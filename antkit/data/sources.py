@@ -16,18 +16,21 @@ from antkit.data.recbole import RecBoleSource
 from antkit.errors import DataError
 from antkit.plugins import hookimpl
 
+MAX_USERS = 10_000_000  # per domain
+MAX_MEAN_LENGTH = 10_000.0
+
 
 class DomainSize(ComponentConfig):
-    users: int | None = Field(None, ge=1)
-    mean_length: float | None = Field(None, ge=5)
+    users: int | None = Field(None, ge=1, le=MAX_USERS)
+    mean_length: float | None = Field(None, ge=5, le=MAX_MEAN_LENGTH)
 
 
 class SyntheticConfig(ComponentConfig):
-    seed: int = Field(0, description="the same seed gives the same data")
-    users: int = Field(800, ge=1, description="users per domain")
-    mean_length: float = Field(9.0, ge=5, description="mean interactions per user before filtering")
+    seed: int = Field(0, ge=0, description="the same seed gives the same data")
+    users: int = Field(800, ge=1, le=MAX_USERS, description="users per domain")
+    mean_length: float = Field(9.0, ge=5, le=MAX_MEAN_LENGTH, description="mean interactions per user before filtering")
     domains: dict[str, DomainSize] = Field(default_factory=dict, description="users / mean_length of particular domains")
-    items_per_cell: int = Field(1, ge=1, description="items per (kind, colour, price tier)")
+    items_per_cell: int = Field(1, ge=1, le=10_000, description="items per (kind, colour, price tier)")
     loyalty_strength: float = Field(0.8, ge=0, le=1, description="how strongly users stick to their attribute")
     missing_image: float = Field(0.1, ge=0, le=1)
     missing_price: float = Field(0.1, ge=0, le=1)

@@ -23,15 +23,20 @@ def build_model(recipe, registry: Registry, dims: dict[str, int], items: Items =
     """The recommender the recipe describes, for features of sizes ``dims`` and a domain of ``n_items``,
     using ``modalities`` (default: all the recipe configures)."""
     model = recipe.model
-    try:
-        backbone = registry.build("backbone", model.backbone, model.dim, model.max_length)
-        tower = None
-        if items != "ids":
-            configured = modalities or model.modalities.configured()
-            adaptors = {
-                m: registry.build("adaptor", getattr(model.modalities, m).adaptor, dims[m], model.dim) for m in configured
-            }
-            tower = ItemTower(adaptors, registry.build("fusion", model.fusion, configured, model.dim))
-    except (ValueError, TypeError) as error:
-        raise RecipeError(f"model: {error}") from None
+    backbone = _build(registry, "backbone", model.backbone, model.dim, model.max_length)
+    tower = None
+    if items != "ids":
+        configured = modalities or model.modalities.configured()
+        adaptors = {m: _build(registry, "adaptor", getattr(model.modalities, m).adaptor, dims[m], model.dim)
+                    for m in configured}
+        tower = ItemTower(adaptors, _build(registry, "fusion", model.fusion, configured, model.dim))
     return SequentialRecommender(backbone, tower, n_items if "ids" in items else 0, model.temperature)
+
+
+def _build(registry: Registry, kind: str, config, *args):
+    """One component of the model; a setting it refuses is a RecipeError naming the component and its plugin."""
+    try:
+        return registry.build(kind, config, *args)
+    except (ValueError, TypeError) as error:
+        plugin = registry.components[kind][config.name].plugin
+        raise RecipeError(f"model: {kind} '{config.name}' (plugin '{plugin}'): {error}") from None

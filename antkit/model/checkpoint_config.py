@@ -25,6 +25,8 @@ from antkit.io import read_json_object
 from antkit.model.build import Items
 from antkit.recipe.schema import MODALITIES
 
+FORMAT = 1  # the version of this layout; a reader refuses any other
+
 
 class Shape(BaseModel):
     model_config = ConfigDict(strict=True, extra="allow")
@@ -105,3 +107,7 @@ def check_config(config: dict, name: str) -> None:
         _modality_parts(tuple(config["feature_dims"])).model_validate(config)
     except ValidationError as error:
         raise CheckpointError(f"{name}: not an antkit checkpoint config ({_problem(error)})") from None
+    if config["format"] != FORMAT:
+        made_by = "a newer antkit: upgrade antkit to read it" if config["format"] > FORMAT else "no antkit release"
+        raise CheckpointError(f"{name}: checkpoint format {config['format']}, but this antkit reads format {FORMAT} "
+                              f"(format {config['format']} is written by {made_by})")

@@ -21,10 +21,9 @@ from safetensors.torch import load
 import antkit
 from antkit.errors import CheckpointError
 from antkit.io import atomic_save, atomic_write_text, read_json_object
-from antkit.model.checkpoint_config import ModelSettings, read_config
+from antkit.model.checkpoint_config import FORMAT, ModelSettings, read_config
 from antkit.plugins.registry import Registry
 
-FORMAT = 1
 SHARED_MODEL_FIELDS = tuple(ModelSettings.model_fields)  # what every checkpoint must match
 
 

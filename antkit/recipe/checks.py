@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import torch
 from pydantic import BaseModel
 
 from antkit.layout import arm_folder
@@ -68,7 +69,8 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
         if k not in recipe.evaluation.ks:
             problems.append(Problem(("evaluation", "ks"), f"must include {k} (the report's Recall@{k} and NDCG@{k})"))
     try:
-        registry.build("backbone", recipe.model.backbone, recipe.model.dim, recipe.model.max_length)
+        with torch.device("meta"):  # checks the settings without allocating the weights (gigabytes for big ones)
+            registry.build("backbone", recipe.model.backbone, recipe.model.dim, recipe.model.max_length)
     except (ValueError, TypeError) as error:
         problems.append(Problem(("model", "backbone"), str(error), (("model", "dim"), ("model", "max_length"))))
     return list(dict.fromkeys(problems))

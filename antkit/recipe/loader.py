@@ -111,6 +111,8 @@ def _problem(error: dict, data, registry: Registry) -> Problem:
         return Problem(location, f"missing 'name': which {COMPONENT_FIELDS.get(component, 'component')} to use")
     if kind == "extra_forbidden":
         return Problem(location, "unknown field" + _did_you_mean(recipe_model(registry), data, location))
+    if kind in ("model_type", "model_attributes_type"):  # a section given as nothing, or as a value
+        return Problem(location, _not_a_section(data, location, error["input"], registry))
     message = str(error.get("ctx", {}).get("error")) if kind == "value_error" else error["msg"]
     if "input" in error and not isinstance(error["input"], (dict, list)):
         message += f" (got {error['input']!r})"
@@ -127,7 +129,7 @@ def _unknown_component(data, location: Location, field: str, registry: Registry)
     modality = next((m for m in location if m in MODALITIES), None) if kind == "encoder" else None
     if modality is not None:
         other = registry.components["encoder"].get(name)
-        choices = sorted(n for n, r in registry.components["encoder"].items() if r.cls.modality == modality)
+        choices = _choices(registry, kind, location)
         if other is not None:
             return Problem(location + ("name",), f"'{name}' is a {other.cls.modality} encoder; {modality} "
                                                  f"encoders: {', '.join(choices)}")
@@ -136,6 +138,34 @@ def _unknown_component(data, location: Location, field: str, registry: Registry)
         )
         return Problem(location + ("name",), message)
     return Problem(location + ("name",), registry.unknown_message(kind, name))
+
+
+def _not_a_section(data, location: Location, given: Any, registry: Registry) -> str:
+    """The message for a section left empty (or given as a value or a list): what it needs."""
+    empty = given is None or given == ""
+    problem = "the section is empty" if empty else "expected a section (a mapping of fields)"
+    if not empty and not isinstance(given, (dict, list)):
+        problem += f", not {given!r}"
+    if location and location[-1] in COMPONENT_FIELDS:
+        kind = COMPONENT_FIELDS[location[-1]]
+        label = kind.replace("_", " ")
+        return f"{problem}; it needs 'name': which {label} to use ({', '.join(_choices(registry, kind, location))})"
+    section = _section_model(recipe_model(registry), data, location)
+    if section is None:
+        return problem
+    required = [name for name, field in section.model_fields.items() if field.is_required()]
+    if required:
+        return f"{problem}; it needs {', '.join(required)}"
+    problem += f"; give some of its fields ({', '.join(sorted(section.model_fields))})"
+    parent = _section_model(recipe_model(registry), data, location[:-1]) if location else None
+    field = parent.model_fields.get(location[-1]) if parent is not None else None
+    return problem + (", or leave it out for the defaults" if field is not None and not field.is_required() else "")
+
+
+def _choices(registry: Registry, kind: str, location: Location) -> list[str]:
+    """The names of ``kind`` a recipe may give at ``location``: for an encoder, those of its modality."""
+    modality = next((m for m in location if m in MODALITIES), None) if kind == "encoder" else None
+    return sorted(n for n, r in registry.components[kind].items() if modality is None or r.cls.modality == modality)
 
 
 def _format(problem: Problem, source: str, lines, overridden) -> str:
@@ -188,20 +218,25 @@ def _did_you_mean(model: type[BaseModel], data, location: Location) -> str:
 
 def _fields_at(model: type[BaseModel], data, location: Location) -> list[str]:
     """Field names of the pydantic model that describes the mapping at ``location``."""
+    section = _section_model(model, data, location)
+    return sorted(section.model_fields) if section is not None else []
+
+
+def _section_model(model: type[BaseModel], data, location: Location) -> type[BaseModel] | None:
+    """The pydantic model that describes the mapping at ``location`` (None where it depends on a missing name)."""
     annotation: Any = model
     for part in location:
         data = data[part]
         annotation = _model_for(annotation, data)
         if annotation is None:
-            return []
+            return None
         if isinstance(part, int):
             continue
         field = annotation.model_fields.get(part)
         if field is None:
-            return []
+            return None
         annotation = field.annotation
-    annotation = _model_for(annotation, data)
-    return sorted(annotation.model_fields) if annotation is not None else []
+    return _model_for(annotation, data)
 
 
 def _model_for(annotation, data):

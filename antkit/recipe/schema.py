@@ -11,11 +11,16 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from antkit.components.base import MAX_BATCH, MAX_DIM
 from antkit.plugins.registry import Registry
 from antkit.settings import Settings
 from antkit.training.distributed import DeviceSetting
 
 MODALITIES = ("text", "image", "price")
+
+MAX_LENGTH = 65_536  # items in an input sequence (the other bounds: antkit/components/base.py)
+MAX_COUNT = 1_000_000  # epochs, patience, the k-core threshold, cut-offs
+MAX_SEED = 2**63 - 1  # torch's seeds are 64-bit
 
 
 def _unique(values):
@@ -37,31 +42,32 @@ class TrainingRecipe(Strict):
     """Optimisation of one training stage (Adam, exponential learning-rate decay, early stopping)."""
 
     added_later = ("clip_grad_norm",)
-    epochs: int = Field(100, ge=1, description="maximum epochs")
-    batch_size: int = Field(2048, ge=1, description="training prefixes (target positions) per step")
+    epochs: int = Field(100, ge=1, le=MAX_COUNT, description="maximum epochs")
+    batch_size: int = Field(2048, ge=1, le=MAX_BATCH, description="training prefixes (target positions) per step")
     learning_rate: float = Field(1e-3, gt=0)
     lr_decay: float = Field(0.99, gt=0, le=1, description="learning rate x this after every epoch")
     weight_decay: float = Field(0.0, ge=0)
-    patience: int = Field(10, ge=1, description="stop after this many epochs without a better validation score")
+    patience: int = Field(10, ge=1, le=MAX_COUNT,
+                          description="stop after this many epochs without a better validation score")
     clip_grad_norm: Optional[float] = Field(None, gt=0, description="clip the gradients' total norm to this "
                                             "before each step (none: no clipping, as the reference)")
 
 
 class PretrainRecipe(TrainingRecipe):
-    epochs: int = Field(300, ge=1)
+    epochs: int = Field(300, ge=1, le=MAX_COUNT)
     lr_decay: float = Field(0.995, gt=0, le=1)
     image_text_weight: float = Field(0.001, ge=0, description="weight of the image-text matching loss")
 
 
 class EvaluationRecipe(Strict):
-    ks: Annotated[tuple[Annotated[int, Field(ge=1)], ...], Unique] = Field(
+    ks: Annotated[tuple[Annotated[int, Field(ge=1, le=MAX_COUNT)], ...], Unique] = Field(
         (10, 50), description="cut-offs of Recall@K and NDCG@K"
     )
     exclude_history: bool = Field(True, description="never rank the items of the user's input window")
     select_by: Literal["recall@10", "ndcg@10", "recall@50", "ndcg@50"] = Field(
         "ndcg@10", description="validation metric for early stopping and model selection"
     )
-    batch_size: int = Field(1024, ge=1, description="users per evaluation batch")
+    batch_size: int = Field(1024, ge=1, le=MAX_BATCH, description="users per evaluation batch")
 
 
 def _component_models(registry: Registry):
@@ -99,8 +105,9 @@ def _component_models(registry: Registry):
             return self
 
     class ModelRecipe(Strict):
-        dim: int = Field(256, ge=2, description="size of item vectors and user states")
-        max_length: int = Field(50, ge=1, description="input sequences keep their last max_length items")
+        dim: int = Field(256, ge=2, le=MAX_DIM, description="size of item vectors and user states")
+        max_length: int = Field(50, ge=1, le=MAX_LENGTH,
+                                description="input sequences keep their last max_length items")
         temperature: float = Field(0.07, gt=0, description="scores are cosine similarity / temperature")
         modalities: Modalities
         fusion: registry.config_type("fusion")  # type: ignore[valid-type]
@@ -110,7 +117,7 @@ def _component_models(registry: Registry):
         source: registry.config_type("data_source")  # type: ignore[valid-type]
         auxiliary: Annotated[list[str], Unique] = Field(default_factory=list, description="domains to pre-train on")
         targets: Annotated[list[str], Unique] = Field(min_length=1, description="domains to adapt to and evaluate on")
-        min_interactions: int = Field(5, ge=1, description="k of the iterative k-core filter")
+        min_interactions: int = Field(5, ge=1, le=MAX_COUNT, description="k of the iterative k-core filter")
 
     class ArmRecipe(Strict):
         """One way of training a target model, compared against the others in the report."""
@@ -143,7 +150,7 @@ def _component_models(registry: Registry):
         pretrained: Optional[str] = Field(
             None, description="start the transferring arms from this checkpoint instead of pre-training: a local "
                               "folder (a checkpoint, or a run folder with pretrain/) or hf://ORG/NAME[@REVISION]")
-        seed: int = 0
+        seed: int = Field(0, ge=0, le=MAX_SEED, description="seeds data order, initialisation and dropout")
         checkpoint_minutes: float = Field(
             10.0, ge=0, description="besides the checkpoint after every epoch, save one within an epoch after this "
                                     "many minutes of training, so that an interrupted run loses less (0: every step)")

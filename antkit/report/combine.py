@@ -9,6 +9,7 @@ from pathlib import Path
 
 from antkit.dotted import dotted_fields
 from antkit.errors import AntkitError
+from antkit.io import atomic_write_text
 from antkit.layout import RESULTS
 from antkit.plugins.manager import load_registry
 from antkit.provenance import describe
@@ -19,6 +20,8 @@ from antkit.report.results import excludes_history, read_results
 # recipe fields that runs of one recipe may differ in: the seeds (of training, of a generated world), and
 # settings that do not change what is trained or measured
 REPLICATE_FIELDS = ("seed", "data.source.seed", "pretrained", "checkpoint_minutes", "device", "evaluation.batch_size")
+# the first line of a file combine writes (hidden when the markdown is shown): combine replaces only such files
+MARK = "<!-- written by antkit combine, which may replace this file -->"
 
 
 def load_runs(folders: list[Path]) -> list[dict]:
@@ -76,8 +79,23 @@ def _test_metrics(arms: dict, label: str, exclude_history: bool, protocol: str) 
     return arm[key]
 
 
+def missing_arms(folders: list[Path], runs: list[dict]) -> dict[str, list[str]]:
+    """target -> a sentence for each arm (of that target) that a run lacks while another run has it: that arm's
+    mean, and relearn - scratch, are then over fewer runs than the others."""
+    missing: dict[str, list[str]] = {}
+    for target in dict.fromkeys(target for run in runs for target in run["targets"]):
+        having = Counter(label for run in runs for label in run["targets"].get(target, {}))
+        for folder, run in zip(folders, runs):
+            arms = run["targets"].get(target, {})
+            missing.setdefault(target, []).extend(
+                f"{folder} has no arm '{label}' on {target}: that arm's mean is over {count} of {len(runs)} runs"
+                for label, count in having.items() if label not in arms)
+    return {target: sentences for target, sentences in missing.items() if sentences}
+
+
 def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, dict]]:
-    """target -> arm -> {"runs": n, "mean": {metric: v}, "std": {metric: v}, "train_seconds": mean training time}.
+    """target -> arm -> {"runs": n, "mean": {metric: v}, "std": {metric: v or None for one run},
+    "train_seconds": mean training time}.
 
     Training time is the time in training steps, summed over a stage's resumptions (as every antkit version
     recorded it), so runs resumed across sessions compare with uninterrupted ones."""
@@ -97,15 +115,16 @@ def combine(runs: list[dict], protocol: str = "masked") -> dict[str, dict[str, d
             combined[target][label] = {
                 "runs": len(entries),
                 "mean": {m: statistics.fmean(v) for m, v in values.items()},
-                "std": {m: statistics.stdev(v) if len(v) > 1 else 0.0 for m, v in values.items()},
+                "std": {m: statistics.stdev(v) if len(v) > 1 else None for m, v in values.items()},
                 "train_seconds": statistics.fmean(s for _, s in entries),
             }
     return combined
 
 
 def relearn_vs_scratch(runs: list[dict], protocol: str = "masked") -> dict[str, dict]:
-    """target -> {"relearn": label, "scratch": label, "runs": n, "mean": {metric: d}, "std": {metric: d}}: the
-    difference relearn - scratch within each run (the same users and seed), over the runs that have both arms."""
+    """target -> {"relearn": label, "scratch": label, "runs": n, "mean": {metric: d}, "std": {metric: d or None
+    for one run}}: the difference relearn - scratch within each run (the same users and seed), over the runs that
+    have both arms."""
     found: dict[str, tuple[str, str, list[dict[str, float]]]] = {}  # target -> relearn, scratch, per-run values
     for run in runs:
         exclude = excludes_history(run)
@@ -120,25 +139,30 @@ def relearn_vs_scratch(runs: list[dict], protocol: str = "masked") -> dict[str, 
         differences[target] = {
             "relearn": relearn, "scratch": scratch, "runs": len(values),
             "mean": {m: statistics.fmean(v[m] for v in values) for m in HEADLINE},
-            "std": {m: statistics.stdev(v[m] for v in values) if len(values) > 1 else 0.0 for m in HEADLINE},
+            "std": {m: statistics.stdev(v[m] for v in values) if len(values) > 1 else None for m in HEADLINE},
         }
     return differences
 
 
-def render_combined(combined: dict[str, dict[str, dict]], protocol: str, differences: dict[str, dict] | None = None) -> str:
-    """Markdown: one table per target, mean ± sample standard deviation over runs, the best mean in bold; then,
-    where given, relearn - scratch per run (mean ± standard deviation)."""
+def render_combined(combined: dict[str, dict[str, dict]], protocol: str, differences: dict[str, dict] | None = None,
+                    missing: dict[str, list[str]] | None = None) -> str:
+    """Markdown: one table per target, mean ± sample standard deviation over runs (an arm of one run: its value
+    alone), the best mean in bold, after a warning for each arm a run lacks (``missing_arms``); then, where given,
+    relearn - scratch per run (mean ± standard deviation)."""
     ranking = protocol_label(protocol == "masked")
     lines = [f"Test metrics ({ranking}), mean ± standard deviation over runs; best mean in bold.", ""]
     for target, arms in combined.items():
         metrics = [m for m in METRICS if all(m in arm["mean"] for arm in arms.values())]
         best = {m: top_labels({label: arm["mean"][m] for label, arm in arms.items()}) for m in metrics}
-        lines += [f"### {target}", "", "| arm | runs | " + " | ".join(LABELS[m] for m in metrics) + " | training s |",
+        lines += [f"### {target}", ""]
+        if missing and target in missing:
+            lines += [f"- Warning: {sentence}." for sentence in missing[target]] + [""]
+        lines += ["| arm | runs | " + " | ".join(LABELS[m] for m in metrics) + " | training s |",
                   "|---|---:|" + "---:|" * (len(metrics) + 1)]
         for label, arm in arms.items():
             cells = []
             for m in metrics:
-                cell = f"{arm['mean'][m]:.4f} ± {arm['std'][m]:.4f}"
+                cell = _mean_and_spread(arm["mean"][m], arm["std"][m])
                 cells.append(f"**{cell}**" if label in best[m] else cell)
             lines.append(f"| {label} | {arm['runs']} | " + " | ".join(cells) + f" | {arm['train_seconds']:.0f} |")
         if differences and target in differences:
@@ -155,9 +179,36 @@ def software_lines(runs: list[dict]) -> str:
     return "\n".join(f"Made by {text}: {count} run{'s' if count > 1 else ''}." for text, count in made_by.items())
 
 
+def _mean_and_spread(mean: float, std: float | None, sign: str = "") -> str:
+    """``mean ± std``; the mean alone when there is no spread (a single run)."""
+    return f"{mean:{sign}.4f}" if std is None else f"{mean:{sign}.4f} ± {std:.4f}"
+
+
 def _difference_line(entry: dict) -> str:
     below = [LABELS[m] for m in HEADLINE if entry["mean"][m] < 0]
     verdict = f"negative transfer on average ({', '.join(below)})" if below else "no negative transfer on average"
-    detail = ", ".join(f"{LABELS[m]} {entry['mean'][m]:+.4f} ± {entry['std'][m]:.4f}" for m in HEADLINE)
-    return (f"{entry['relearn']} - {entry['scratch']} within each run, mean ± standard deviation over "
-            f"{entry['runs']} runs: {detail}; {verdict}.")
+    detail = ", ".join(f"{LABELS[m]} {_mean_and_spread(entry['mean'][m], entry['std'][m], '+')}" for m in HEADLINE)
+    over = ("in the one run that has both (no spread)" if entry["runs"] == 1 else
+            f"within each run, mean ± standard deviation over {entry['runs']} runs")
+    return f"{entry['relearn']} - {entry['scratch']} {over}: {detail}; {verdict}."
+
+
+def check_replaceable(path: Path) -> None:
+    """Refuse ``path`` when it is a file that combine did not write (its first line is not MARK): a run's
+    results.json, a recipe or any other file of the user's is never replaced."""
+    try:
+        with open(path, "rb") as file:
+            first_line = file.readline(len(MARK.encode()) + 2).rstrip(b"\r\n")
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise AntkitError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if first_line != MARK.encode():
+        raise AntkitError(f"{path}: an existing file that antkit combine did not write; give another path for the "
+                          "tables, or delete that file first")
+
+
+def write_combined(path: Path, text: str) -> None:
+    """Write the tables to ``path`` atomically, marked as combine's own (see ``check_replaceable``)."""
+    check_replaceable(path)
+    atomic_write_text(path, f"{MARK}\n{text}")

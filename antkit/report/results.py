@@ -8,7 +8,7 @@ from pathlib import Path
 
 from antkit.errors import AntkitError
 from antkit.io import atomic_write_bytes, atomic_write_text, finite_number, read_json_object
-from antkit.layout import RESULTS
+from antkit.layout import REPORT_FILES
 from antkit.report.analysis import HEADLINE, summarise
 from antkit.report.chart import render_chart
 from antkit.report.markdown import render_markdown
@@ -51,9 +51,10 @@ class RunResults:
     def write(self, out: Path) -> None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / RESULTS, json.dumps(self.to_json(), indent=2))
-        atomic_write_text(out / "report.md", render_markdown(self))
-        atomic_write_bytes(out / "report.png", render_chart(self))
+        results, report, chart = REPORT_FILES
+        atomic_write_text(out / results, json.dumps(self.to_json(), indent=2))
+        atomic_write_text(out / report, render_markdown(self))
+        atomic_write_bytes(out / chart, render_chart(self))
 
 
 def read_results(path: Path) -> dict:

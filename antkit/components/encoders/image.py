@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 from pydantic import Field
 
-from antkit.components.base import ComponentConfig, Encoder
+from antkit.components.base import MAX_BATCH, MAX_DIM, ComponentConfig, Encoder
 from antkit.data.images import open_image
 from antkit.errors import DataError
 
@@ -22,8 +22,8 @@ from antkit.errors import DataError
 class ImageModelConfig(ComponentConfig):
     """Settings every model-based image encoder shares."""
 
-    max_images: int = Field(4, ge=1, description="use at most this many images per item")
-    batch_size: int = Field(32, ge=1, description="images per model call (across items)")
+    max_images: int = Field(4, ge=1, le=1_024, description="use at most this many images per item")
+    batch_size: int = Field(32, ge=1, le=MAX_BATCH, description="images per model call (across items)")
     normalize: bool = Field(True, description="L2-normalise each image's vector (before averaging over images)")
 
 
@@ -101,7 +101,7 @@ class ImageEncoder(Encoder):
 class ColorLayoutConfig(ComponentConfig):
     grid: int = Field(4, ge=1, le=16, description="layout grid size (grid x grid mean colours)")
     levels: int = Field(4, ge=2, le=8, description="histogram levels per RGB channel")
-    max_images: int = Field(4, ge=1, description="use at most this many images per item")
+    max_images: int = Field(4, ge=1, le=1_024, description="use at most this many images per item")
 
 
 class ColorLayout(ImageEncoder):
@@ -131,7 +131,7 @@ class ColorLayout(ImageEncoder):
 
 
 class PrecomputedImageConfig(ComponentConfig):
-    dim: int = Field(ge=1, description="length of the vectors (items without one get an absent all-zero row)")
+    dim: int = Field(ge=1, le=MAX_DIM, description="length of the vectors (items without one get an absent all-zero row)")
 
 
 class PrecomputedImage(Encoder):
@@ -150,8 +150,9 @@ class PrecomputedImage(Encoder):
             if vector is None or len(vector) == 0:
                 continue
             if len(vector) != self.config.dim:
-                raise DataError(f"encoder 'precomputed': the data's image vectors have {len(vector)} values, "
-                                f"the recipe says dim {self.config.dim}")
+                raise DataError(f"encoder 'precomputed': the data's image vectors (e.g. RecBole's DOMAIN.image.npy) "
+                                f"have {len(vector)} values, but model.modalities.image.encoder.dim is "
+                                f"{self.config.dim}; set it to {len(vector)}")
             features[row] = torch.as_tensor(vector, dtype=torch.float32)
             present[row] = True
         return features, present

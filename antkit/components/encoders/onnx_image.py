@@ -17,7 +17,7 @@ class OnnxImageConfig(ImageModelConfig):
     model: str = Field(description="path of the .onnx file")
     output: str | None = Field(None, description="the graph output or node output to use as the vector (default: "
                                                  "the first graph output); an internal node needs the onnx package")
-    input_size: int = Field(224, ge=1, description="images are resized to input_size x input_size")
+    input_size: int = Field(224, ge=1, le=16_384, description="images are resized to input_size x input_size")
     channels: Literal["RGB", "BGR"] = Field("RGB", description="channel order the model expects")
     scale: float = Field(1 / 255, description="pixel values 0..255 are multiplied by this before mean/std")
     mean: tuple[float, float, float] = Field((0.485, 0.456, 0.406), description="per channel, in model order")

@@ -14,7 +14,7 @@ import math
 import torch
 from pydantic import Field, model_validator
 
-from antkit.components.base import ComponentConfig, Encoder
+from antkit.components.base import MAX_DIM, ComponentConfig, Encoder
 
 
 def prices_and_presence(values) -> tuple[torch.Tensor, torch.Tensor]:
@@ -24,7 +24,7 @@ def prices_and_presence(values) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class SinusoidalConfig(ComponentConfig):
-    dim: int = Field(64, ge=2, description="output size (even)")
+    dim: int = Field(64, ge=2, le=MAX_DIM, description="output size (even)")
     min_frequency: float = Field(0.5, gt=0)
     max_frequency: float = Field(50.0, gt=0)
 
@@ -57,7 +57,7 @@ class SinusoidalPrice(Encoder):
 
 
 class QuantileConfig(ComponentConfig):
-    buckets: int = Field(64, ge=2, description="number of quantile buckets (the output size)")
+    buckets: int = Field(64, ge=2, le=MAX_DIM, description="number of quantile buckets (the output size)")
 
 
 class QuantilePrice(Encoder):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import torch
 from pydantic import Field
 
-from antkit.components.base import ComponentConfig, Encoder
+from antkit.components.base import MAX_BATCH, MAX_DIM, ComponentConfig, Encoder
 from antkit.errors import AntkitError
 from antkit.training.distributed import DeviceSetting, resolve_device
 
@@ -36,7 +36,7 @@ def _location(model: str) -> str:
 
 class SentenceTransformerConfig(ComponentConfig):
     model: str = Field("all-MiniLM-L6-v2", description="hub name or local folder of a sentence-transformers model")
-    batch_size: int = Field(64, ge=1)
+    batch_size: int = Field(64, ge=1, le=MAX_BATCH)
     normalize: bool = Field(True, description="L2-normalise the sentence vectors")
     device: DeviceSetting = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
 
@@ -83,8 +83,8 @@ class TransformersTextConfig(ComponentConfig):
     model: str = Field("all-MiniLM-L6-v2", description="hub name or local folder of a transformers model")
     pooling: Literal["mean", "cls"] = Field("mean", description="mean of the token vectors, or the first (CLS) token's")
     normalize: bool = Field(False, description="L2-normalise the vectors")
-    max_tokens: int = Field(512, ge=1, description="longer texts are truncated")
-    batch_size: int = Field(32, ge=1)
+    max_tokens: int = Field(512, ge=1, le=1_048_576, description="longer texts are truncated")
+    batch_size: int = Field(32, ge=1, le=MAX_BATCH)
     device: DeviceSetting = Field("auto", description="'auto' (CUDA when present), 'cpu', 'cuda', ...")
 
 
@@ -141,7 +141,7 @@ class TransformersText(Encoder):
 
 
 class HashedNgramsConfig(ComponentConfig):
-    dim: int = Field(512, ge=8, description="number of hash buckets")
+    dim: int = Field(512, ge=8, le=MAX_DIM, description="number of hash buckets")
     ngrams: int = Field(2, ge=1, le=4, description="word n-grams up to this length")
 
 
