@@ -19,7 +19,7 @@ from antkit import hub
 from antkit.data.catalogue import Catalogue
 from antkit.data.splits import evaluation_set, joint_segments, training_segments
 from antkit.data.store import prepared_domain
-from antkit.errors import AntkitError, CheckpointError, RecipeError
+from antkit.errors import AntkitError, CheckpointError
 from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors, item_table
 from antkit.features.catalogue import build_catalogue, feature_line
 from antkit.io import atomic_save, atomic_write_text, check_folder_path, read_json_object, writable_folder
@@ -350,7 +350,6 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
         recipe = validate_recipe(data, registry, overridden=apply_overrides(data, list(overrides)))
     if out is None:
         raise AntkitError("give an output folder (out=...) for a recipe that is not a file")
-    _check_pretrained_reference(recipe.pretrained)
     context = setup(recipe.device)
     if reporter is None or not context.is_main:
         reporter = Reporter()  # one process reports
@@ -363,15 +362,6 @@ def run(recipe, out: str | Path | None = None, overrides: list[str] = (), *, reg
     if context.is_main:
         results.write(out)
     return results
-
-
-def _check_pretrained_reference(pretrained: str | None) -> None:
-    """An ``hf://`` reference in ``pretrained`` checked before any work (it is pulled after the data is prepared)."""
-    if pretrained and pretrained.startswith(hub.PREFIX):
-        try:
-            hub.parse_reference(pretrained)
-        except AntkitError as error:
-            raise RecipeError(f"pretrained: {error}") from None
 
 
 def _check_report_files(out: Path) -> None:

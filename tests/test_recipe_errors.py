@@ -114,6 +114,10 @@ CASES = [
      ["line 22", "adapt: '<<' (a merge key) takes a mapping or a list of mappings"], ["constructor"], None),
     ("merge-itself", broken("source: {name: synthetic,", "source: &s {<<: *s, name: synthetic,"),
      ["line 3", "data.source: this value merges itself"], [], None),
+    ("hub-reference-empty-revision", broken("arms:\n", "pretrained: hf://org/model@\narms:\n"),
+     ["line 23", "pretrained: 'hf://org/model@': no revision after '@'"], [], None),
+    ("hub-reference-not-org-name", broken("arms:\n", "pretrained: hf://org/model/extra\narms:\n"),
+     ["line 23", "a Hub reference is hf://ORG/NAME or hf://ORG/NAME@REVISION"], [], None),
 ]
 
 

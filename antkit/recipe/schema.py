@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from antkit.components.base import MAX_BATCH, MAX_DIM
+from antkit.errors import AntkitError
+from antkit.hub_reference import PREFIX, parse_reference
 from antkit.plugins.registry import Registry
 from antkit.settings import Settings
 from antkit.training.distributed import DeviceSetting
@@ -32,6 +34,16 @@ def _unique(values):
 
 
 Unique = AfterValidator(_unique)
+
+
+def _hub_reference(value: str | None) -> str | None:
+    """``value`` itself; an ``hf://`` reference must be hf://ORG/NAME or hf://ORG/NAME@REVISION."""
+    if value and value.startswith(PREFIX):
+        try:
+            parse_reference(value)
+        except AntkitError as error:
+            raise ValueError(str(error)) from None
+    return value
 
 
 class Strict(Settings):
@@ -147,7 +159,7 @@ def _component_models(registry: Registry):
         adapt: TrainingRecipe = TrainingRecipe()
         evaluation: EvaluationRecipe = EvaluationRecipe()
         arms: list[ArmRecipe] = Field(min_length=1)
-        pretrained: Optional[str] = Field(
+        pretrained: Annotated[Optional[str], AfterValidator(_hub_reference)] = Field(
             None, description="start the transferring arms from this checkpoint instead of pre-training: a local "
                               "folder (a checkpoint, or a run folder with pretrain/) or hf://ORG/NAME[@REVISION]")
         seed: int = Field(0, ge=0, le=MAX_SEED, description="seeds data order, initialisation and dropout")
