@@ -15,6 +15,13 @@ def run(recipe, out=None, overrides=(), **options):
     return run_pipeline(recipe, out, overrides, **options)
 
 
+def recommend(model, users=(), histories=(), k=10, **options):
+    """The top ``k`` items for users (or item histories) from an adapted arm; see ``antkit.recommendations.recommend``."""
+    from antkit.recommendations import recommend as recommend_items
+
+    return recommend_items(model, users, histories, k, **options)
+
+
 def push(path, repo_id, **options):
     """Push a checkpoint or a run's pre-trained model to the Hub; see ``antkit.hub.push``."""
     from antkit.hub import push as push_checkpoint
@@ -36,4 +43,4 @@ def from_pretrained(reference, registry=None):
     return load(reference, registry)
 
 
-__all__ = ["hookimpl", "run", "push", "pull", "from_pretrained", "__version__"]
+__all__ = ["hookimpl", "run", "recommend", "push", "pull", "from_pretrained", "__version__"]

@@ -16,6 +16,7 @@ from antkit.cli import (
     hub_command,
     plugins_command,
     recipe_command,
+    recommend_command,
     run_command,
 )
 from antkit.errors import AntkitError
@@ -27,6 +28,7 @@ app.command("run")(run_command.run)
 app.command("plugins")(plugins_command.plugins)
 app.command("combine")(combine_command.combine)
 app.command("compare")(compare_command.compare)
+app.command("recommend")(recommend_command.recommend)
 app.add_typer(recipe_command.app, name="recipe")
 app.add_typer(data_command.app, name="data")
 app.add_typer(features_command.app, name="features")

@@ -126,7 +126,7 @@ def _unknown_component(data, location: Location, field: str, registry: Registry)
     value = _value_at(data, location)
     name = str(value.get("name") if isinstance(value, dict) else value)
     kind = COMPONENT_FIELDS[field]
-    modality = next((m for m in location if m in MODALITIES), None) if kind == "encoder" else None
+    modality = _modality_at(location, kind)
     if modality is not None:
         other = registry.components["encoder"].get(name)
         choices = _choices(registry, kind, location)
@@ -164,8 +164,13 @@ def _not_a_section(data, location: Location, given: Any, registry: Registry) -> 
 
 def _choices(registry: Registry, kind: str, location: Location) -> list[str]:
     """The names of ``kind`` a recipe may give at ``location``: for an encoder, those of its modality."""
-    modality = next((m for m in location if m in MODALITIES), None) if kind == "encoder" else None
+    modality = _modality_at(location, kind)
     return sorted(n for n, r in registry.components[kind].items() if modality is None or r.cls.modality == modality)
+
+
+def _modality_at(location: Location, kind: str) -> str | None:
+    """The modality whose encoder ``location`` names (None for other kinds of component)."""
+    return next((m for m in location if m in MODALITIES), None) if kind == "encoder" else None
 
 
 def _format(problem: Problem, source: str, lines, overridden) -> str:

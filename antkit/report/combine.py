@@ -36,6 +36,18 @@ def load_runs(folders: list[Path]) -> list[dict]:
     return runs
 
 
+def target_arms(run: Path, target: str | None = None) -> tuple[str, dict]:
+    """Target ``target`` of the run in folder ``run`` (its only target when not given) and its arms' results."""
+    targets = load_runs([run])[0]["targets"]
+    if target is None:
+        if len(targets) != 1:
+            raise AntkitError(f"{run}: the run has several targets ({', '.join(targets)}); choose one with --target")
+        target = next(iter(targets))
+    if target not in targets:
+        raise AntkitError(f"{run}: no target '{target}' (the run has: {', '.join(targets)})")
+    return target, targets[target]
+
+
 def _check_one_recipe(folders: list[Path], runs: list[dict]) -> None:
     """Refuse a folder given twice, or runs whose recipes differ beyond REPLICATE_FIELDS: a mean over them would
     mix different experiments."""

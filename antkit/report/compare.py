@@ -9,21 +9,13 @@ from antkit.errors import AntkitError
 from antkit.layout import test_values_path
 from antkit.model.saving import load_weights
 from antkit.report.analysis import LABELS, paired_comparison
-from antkit.report.combine import load_runs
+from antkit.report.combine import target_arms
 
 
 def compare_arms(run: Path, first: str, second: str, target: str | None = None) -> dict:
     """``paired_comparison`` of arms ``first`` and ``second`` (labels) of ``run`` on ``target`` (the run's only
     target when not given), with the target, the labels and both arms' test metrics."""
-    results = load_runs([run])[0]
-    targets = results["targets"]
-    if target is None:
-        if len(targets) != 1:
-            raise AntkitError(f"{run}: the run has several targets ({', '.join(targets)}); choose one with --target")
-        target = next(iter(targets))
-    if target not in targets:
-        raise AntkitError(f"{run}: no target '{target}' (the run has: {', '.join(targets)})")
-    arms = targets[target]
+    target, arms = target_arms(run, target)
     if first == second:
         raise AntkitError(f"compare two different arms (both are '{first}')")
     for label in (first, second):

@@ -1,0 +1,63 @@
+"""``antkit recommend``: the top items an adapted model recommends, as a table per user or as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from antkit.cli.output import stdout_console
+from antkit.cli.paths import path_to_write
+from antkit.progress import RichReporter
+from antkit.recommendations import recommend as recommend_items
+
+TEXT_WIDTH = 80  # characters of an item's text shown in the table
+
+
+def recommend(
+    model: Path = typer.Argument(..., help="an arm's folder (RUN/TARGET/ARM), or a run folder with --arm"),
+    users: list[str] = typer.Argument(None, help="user ids of the target domain (their whole history is the input)"),
+    history: list[str] = typer.Option([], "--history", help="an ad-hoc history instead: item ids, oldest first, "
+                                      "comma-separated (repeatable)"),
+    k: int = typer.Option(10, "-k", help="how many items per user"),
+    arm: Optional[str] = typer.Option(None, "--arm", "-a", help="in a run folder: the arm's label"),
+    target: Optional[str] = typer.Option(None, "--target", "-t", help="in a run folder: the target domain (needed "
+                                         "when the run has several)"),
+    keep_history: bool = typer.Option(False, "--keep-history", help="let items of the input be recommended again"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON (one object per input) instead of tables"),
+    set_: list[str] = typer.Option([], "--set", help="override a field of the model's recipe first, e.g. "
+                                   "data.source.path=DIR where the data has moved (repeatable)"),
+    cache: Optional[Path] = typer.Option(None, "--cache", parser=path_to_write("--cache", "~/.cache/antkit"),
+                                         help="data and feature cache (default: $ANTKIT_CACHE or ~/.cache/antkit)"),
+) -> None:
+    """The next items an adapted model recommends to users of its target domain (items of their input left out)."""
+    histories = [[item.strip() for item in line.split(",") if item.strip()] for line in history]
+    found = recommend_items(model, users or [], histories, k, target=target, arm=arm, exclude_history=not keep_history,
+                            overrides=set_, cache_dir=cache, reporter=None if as_json else RichReporter())
+    console = stdout_console()
+    if as_json:
+        console.print_json(json.dumps([asdict(r) for r in found]))
+        return
+    for recommendation in found:
+        who = f"user {recommendation.user}" if recommendation.user is not None else "the given history"
+        latest = ", ".join(recommendation.history[-3:])
+        count = len(recommendation.history)
+        console.print(f"{who}: {count} input item{'' if count == 1 else 's'}, the latest {latest}", markup=False,
+                      highlight=False)
+        console.print(_table(recommendation))
+
+
+def _table(recommendation) -> Table:
+    table = Table()
+    for column, justify in (("rank", "right"), ("item", "left"), ("score", "right"), ("text", "left")):
+        table.add_column(column, justify=justify)
+    for rank, (item, score, text) in enumerate(zip(recommendation.items, recommendation.scores,
+                                                   recommendation.texts), 1):
+        shown = "" if text is None else text if len(text) <= TEXT_WIDTH else text[: TEXT_WIDTH - 1] + "…"
+        table.add_row(str(rank), escape(item), f"{score:.3f}", escape(shown))
+    return table
