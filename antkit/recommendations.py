@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from antkit.data.store import prepared_domain
-from antkit.errors import AntkitError, CheckpointError
+from antkit.errors import AntkitError, CheckpointError, DataError
 from antkit.evaluation.evaluate import item_table
 from antkit.features.catalogue import build_catalogue
 from antkit.layout import RESULTS, arm_folder
@@ -76,14 +76,20 @@ def recommend(model: str | Path, users: list[str] = (), histories: list[list[str
     folder = model_folder(model, target, arm)
     checkpoint = read_checkpoint(folder, registry)
     domain_name = checkpoint.config.get("domain")
-    if checkpoint.config.get("stage") != "adapt" or not domain_name or checkpoint.recipe is None:
+    if checkpoint.config.get("stage") != "adapt" or not domain_name:
         raise CheckpointError(f"{folder}: not an adapted model (recommend with an arm's folder, RUN/TARGET/ARM, "
                               "whose model was trained on a target domain)")
+    if checkpoint.recipe is None:
+        raise CheckpointError(f"{folder}/recipe.json: missing; it says where the model's target domain is read from")
     data = checkpoint.recipe
     recipe = validate_recipe(data, registry, f"{folder}/recipe.json", overridden=apply_overrides(data, list(overrides)))
     cache = cache_folder(cache_dir)
     source = registry.build("data_source", recipe.data.source)
-    domain = prepared_domain(source, domain_name, recipe.data.min_interactions, cache)
+    try:
+        domain = prepared_domain(source, domain_name, recipe.data.min_interactions, cache)
+    except DataError as error:
+        raise DataError(f"{error} (the data of {folder}/recipe.json; where it has moved, give --set "
+                        "data.source.path=DIR)") from None
     n_items = checkpoint.config["n_items"]
     if "ids" in checkpoint.config["items"] and n_items != domain.n_items:
         raise CheckpointError(f"{folder}: its item-id embedding has {n_items:,} items, domain '{domain_name}' now has "

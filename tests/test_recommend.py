@@ -131,3 +131,16 @@ def test_the_models_recipe_can_be_overridden(tiny_run):
     assert newcomer not in domain.user_ids
     found = antkit.recommend(arm, [newcomer], k=4, overrides=["data.source.users=400"])
     assert found[0].user == newcomer and len(found[0].items) == 4
+
+
+@pytest.mark.slow
+def test_moved_data_or_a_missing_recipe_is_named(tiny_run, tmp_path, cli_error):
+    out, domain = tiny_run
+    moved = shutil.copytree(out / "office" / "ANT-relearn", tmp_path / "moved")
+    recipe = json.loads((moved / "recipe.json").read_text())
+    recipe["data"]["source"] = {"name": "recbole", "path": str(tmp_path / "gone")}
+    (moved / "recipe.json").write_text(json.dumps(recipe))
+    message = cli_error("recommend", moved, domain.user_ids[0])
+    assert "gone does not exist" in message and "--set data.source.path=DIR" in message
+    (moved / "recipe.json").unlink()
+    assert "recipe.json: missing" in cli_error("recommend", moved, domain.user_ids[0])
