@@ -22,7 +22,7 @@ TEXT_WIDTH = 80  # characters of an item's text shown in the table
 def recommend(
     model: Path = typer.Argument(..., help="an arm's folder (RUN/TARGET/ARM), or a run folder with --arm"),
     users: list[str] = typer.Argument(None, help="user ids of the target domain (their whole history is the input)"),
-    history: list[str] = typer.Option([], "--history", help="an ad-hoc history instead: item ids, oldest first, "
+    history: list[str] = typer.Option([], "--history", help="an ad-hoc history (besides or instead of users): item ids, oldest first, "
                                       "comma-separated (repeatable)"),
     k: int = typer.Option(10, "-k", help="how many items per user"),
     arm: Optional[str] = typer.Option(None, "--arm", "-a", help="in a run folder: the arm's label"),
