@@ -87,7 +87,7 @@ def push(path: str | Path, repo_id: str, *, private: bool = False, revision: str
     check_revision(revision)
     folder = checkpoint_folder(Path(path))
     checkpoint = read_checkpoint(folder, registry or load_registry())
-    card = render_model_card(checkpoint.config, repo_id, _run_results(folder))
+    card = render_model_card(checkpoint.config, repo_id, _card_results(folder, checkpoint.config))
     api = HfApi(token=token)
     with _hub_call("push to", repo_id):
         api.create_repo(repo_id, private=private, exist_ok=True)
@@ -99,8 +99,12 @@ def push(path: str | Path, repo_id: str, *, private: bool = False, revision: str
     return commit.commit_url
 
 
-def _run_results(folder: Path) -> dict | None:
-    """The results of the run a pre-training folder belongs to (``RUN/results.json``, checked), if any."""
+def _card_results(folder: Path, config: dict) -> dict | None:
+    """What the model card reports: for an adapted arm its result.json, for a run's pre-training the run's
+    results (``RUN/results.json``, checked); None when there is none."""
+    if config.get("stage") == "adapt":
+        path = folder / "result.json"
+        return read_json_object(path, CheckpointError) if path.exists() else None
     path = folder.parent / RESULTS
     if folder.name != PRETRAIN or not path.exists():
         return None

@@ -1,6 +1,6 @@
 """Recommendations from an adapted model (``antkit.recommend``): the next items for users of its target domain.
 
-A trained arm's folder (``RUN/TARGET/ARM/``) holds the model and the recipe that made it; the recipe says where
+A trained arm's folder (``RUN/TARGET/ARM/``, or one pushed to the Hub) holds the model and the recipe that made it; the recipe says where
 the target domain's data is, so the items are read (and their features computed, or taken from the cache) as
 the run did. A user is either one of the domain's users (their whole history, the last ``max_length`` items
 of it, is the input) or an ad-hoc history of item ids, which an inductive model scores like any other.
@@ -17,6 +17,8 @@ from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError, CheckpointError, DataError
 from antkit.evaluation.evaluate import item_table
 from antkit.features.catalogue import build_catalogue
+from antkit.hub import pull
+from antkit.hub_reference import PREFIX, parse_reference
 from antkit.layout import RESULTS, arm_folder
 from antkit.model.build import build_encoders
 from antkit.model.pretrained import model_from_checkpoint
@@ -41,8 +43,11 @@ class Recommendation:
 
 
 def model_folder(model: str | Path, target: str | None = None, arm: str | None = None) -> Path:
-    """The folder of the model to recommend with: ``model`` itself (an arm's folder), or in a run folder
-    (holding results.json) the folder of arm ``arm`` on ``target`` (the run's only target when not given)."""
+    """The folder of the model to recommend with: ``model`` itself (an arm's folder, or an ``hf://`` reference
+    to one, pulled into the cache), or in a run folder (holding results.json) the folder of arm ``arm`` on
+    ``target`` (the run's only target when not given)."""
+    if str(model).startswith(PREFIX) and not (arm or target):
+        return pull(*parse_reference(str(model)))
     model = Path(model)
     if not (model / RESULTS).exists():
         if arm or target:

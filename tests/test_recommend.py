@@ -144,3 +144,20 @@ def test_moved_data_or_a_missing_recipe_is_named(tiny_run, tmp_path, cli_error):
     assert "gone does not exist" in message and "--set data.source.path=DIR" in message
     (moved / "recipe.json").unlink()
     assert "recipe.json: missing" in cli_error("recommend", moved, domain.user_ids[0])
+
+
+@pytest.mark.slow
+def test_an_arm_pushed_to_the_hub_recommends_as_the_local_one(tiny_run, local_hub, monkeypatch, capsys):
+    """`antkit hub push` of an arm's folder, then `antkit recommend hf://...` (the real client, loopback Hub)."""
+    out, domain = tiny_run
+    arm = out / "office" / "ANT-relearn"
+    antkit.push(arm, "antkit-tests/tiny-office-relearn")
+    users = domain.user_ids[:3]
+    assert antkit.recommend("hf://antkit-tests/tiny-office-relearn", users) == antkit.recommend(arm, users)
+    table = cli(monkeypatch, capsys, "hf://antkit-tests/tiny-office-relearn", users[0], "-k", 2)
+    assert f"user {users[0]}: " in table
+    card = (antkit.pull("antkit-tests/tiny-office-relearn") / "README.md").read_text()
+    test = json.loads((arm / "result.json").read_text())["test"]
+    assert "adapted to the domain `office` (strategy `relearn`, items: content)" in card
+    assert f"Recall@10 {test['recall@10']:.4f}" in card and "pre-trained" not in card
+    assert "antkit recommend hf://antkit-tests/tiny-office-relearn USER_ID" in card

@@ -20,7 +20,8 @@ TEXT_WIDTH = 80  # characters of an item's text shown in the table
 
 
 def recommend(
-    model: Path = typer.Argument(..., help="an arm's folder (RUN/TARGET/ARM), or a run folder with --arm"),
+    model: str = typer.Argument(..., help="an arm's folder (RUN/TARGET/ARM) or hf://ORG/NAME[@REV] (one pushed "
+                                "with antkit hub push), or a run folder with --arm"),
     users: list[str] = typer.Argument(None, help="user ids of the target domain (their whole history is the input)"),
     history: list[str] = typer.Option([], "--history", help="an ad-hoc history (besides or instead of users): item ids, oldest first, "
                                       "comma-separated (repeatable)"),
