@@ -30,6 +30,8 @@ from antkit.recipe import validate_recipe
 from antkit.recipe.loader import apply_overrides
 from antkit.report.combine import target_arms
 
+BATCH = 256  # inputs scored together
+
 
 @dataclass
 class Recommendation:
@@ -62,11 +64,12 @@ def model_folder(model: str | Path, target: str | None = None, arm: str | None =
 
 
 def recommend(model: str | Path, users: list[str] = (), histories: list[list[str]] = (), k: int = 10, *,
-              target: str | None = None, arm: str | None = None, exclude_history: bool = True,
+              all_users: bool = False, target: str | None = None, arm: str | None = None, exclude_history: bool = True,
               overrides: list[str] = (), cache_dir: str | Path | None = None, registry: Registry | None = None,
               reporter: Reporter | None = None) -> list[Recommendation]:
-    """The ``k`` best items for each of ``users`` (ids of the target domain's users) and each of ``histories``
-    (lists of item ids, oldest first), from the adapted model in ``model`` (see ``model_folder``).
+    """The ``k`` best items for each of ``users`` (ids of the target domain's users; ``all_users``: every user
+    of it, in the domain's order) and each of ``histories`` (lists of item ids, oldest first), from the adapted
+    model in ``model`` (see ``model_folder``).
 
     Items of the input are left out, as evaluation leaves them out (``exclude_history=False`` keeps them).
     ``overrides`` change the stored recipe first (``data.source.path=...`` where the data has moved).
@@ -75,7 +78,9 @@ def recommend(model: str | Path, users: list[str] = (), histories: list[list[str
 
     if k < 1:
         raise AntkitError(f"k {k}: give how many items to recommend, 1 or more")
-    if not users and not histories:
+    if all_users and users:
+        raise AntkitError("give user ids or ask for all users, not both")
+    if not (users or histories or all_users):
         raise AntkitError("give at least one user id, or a history of item ids")
     registry = registry or load_registry()
     folder = model_folder(model, target, arm)
@@ -102,18 +107,20 @@ def recommend(model: str | Path, users: list[str] = (), histories: list[list[str
     encoders = {m: e for m, e in build_encoders(recipe, registry).items() if m in checkpoint.modalities}
     catalogue, _ = build_catalogue(domain, encoders, cache, reporter)
     recommender = model_from_checkpoint(checkpoint, registry).eval()
-    inputs = [(user, _user_history(domain, user)) for user in users]
+    inputs = _user_histories(domain, list(domain.user_ids) if all_users else users)
     inputs += [(None, _item_ids(domain, history)) for history in histories]
     return _top_items(recommender, catalogue, domain, inputs, recipe.model.max_length, k, exclude_history)
 
 
-def _user_history(domain, user: str) -> list[int]:
-    """The 1-based item ids of ``user``'s whole sequence in ``domain``."""
-    index = {u: i for i, u in enumerate(domain.user_ids)}.get(str(user))
-    if index is None:
+def _user_histories(domain, users: list[str]) -> list[tuple[str, list[int]]]:
+    """Each of ``users`` with the 1-based item ids of their whole sequence in ``domain``."""
+    index = {user: row for row, user in enumerate(domain.user_ids)}
+    unknown = [str(user) for user in users if str(user) not in index]
+    if unknown:
         examples = ", ".join(domain.user_ids[:3])
-        raise AntkitError(f"domain '{domain.name}' has no user '{user}' (after its processing; e.g. {examples})")
-    return domain.sequences[index].tolist()
+        raise AntkitError(f"domain '{domain.name}' has no user {', '.join(map(repr, unknown[:5]))} (after its "
+                          f"processing; e.g. {examples})")
+    return [(str(user), domain.sequences[index[str(user)]].tolist()) for user in users]
 
 
 def _item_ids(domain, history: list[str]) -> list[int]:
@@ -130,19 +137,25 @@ def _item_ids(domain, history: list[str]) -> list[int]:
 
 @torch.no_grad()
 def _top_items(model, catalogue, domain, inputs, max_length: int, k: int, exclude_history: bool):
-    """A Recommendation for each (user, item ids) of ``inputs``."""
+    """A Recommendation for each (user, item ids) of ``inputs``, scored in batches as evaluation scores."""
     table = item_table(model, catalogue, torch.device("cpu"))
-    texts = domain.content.get("text")
+    item_ids = list(domain.item_ids)  # plain lists: a datasets column reads one value at a time slowly
+    texts = list(domain.content.get("text") or [None] * len(item_ids))
     found = []
-    for user, ids in inputs:
-        window = torch.tensor(ids[-max_length:])
-        state = model.backbone.last_states(table[window][None], torch.tensor([len(window)]))
-        scores = model.scores(state, table[1:])[0]
+    for start in range(0, len(inputs), BATCH):
+        chunk = inputs[start : start + BATCH]
+        windows = [ids[-max_length:] for _, ids in chunk]
+        lengths = torch.tensor([len(window) for window in windows])
+        padded = torch.zeros(len(chunk), int(lengths.max()), dtype=torch.long)  # left-aligned, 0 = padding
+        for row, window in enumerate(windows):
+            padded[row, : len(window)] = torch.tensor(window)
+        scores = model.scores(model.backbone.last_states(table[padded], lengths), table[1:])  # (B, items)
         if exclude_history:
-            scores[window - 1] = float("-inf")
-        count = min(k, int(torch.isfinite(scores).sum()))
-        best = torch.topk(scores, count).indices.tolist()
-        found.append(Recommendation(
-            user, [domain.item_ids[i - 1] for i in window.tolist()], [domain.item_ids[i] for i in best],
-            [float(scores[i]) for i in best], [texts[i] if texts else None for i in best]))
+            seen = torch.zeros(len(chunk), scores.shape[1] + 1, dtype=torch.bool).scatter_(1, padded, True)
+            scores.masked_fill_(seen[:, 1:], float("-inf"))
+        top_scores, top = torch.topk(scores, min(k, scores.shape[1]))
+        for (user, _), window, row_scores, row_items in zip(chunk, windows, top_scores.tolist(), top.tolist()):
+            kept = [(score, item) for score, item in zip(row_scores, row_items) if score != float("-inf")]
+            found.append(Recommendation(user, [item_ids[i - 1] for i in window], [item_ids[i] for _, i in kept],
+                                        [score for score, _ in kept], [texts[i] for _, i in kept]))
     return found

@@ -92,6 +92,7 @@ def test_cli_table_and_json(tiny_run, monkeypatch, capsys):
     ("arm", ["--history", "no-such-item"], "domain 'office' has no item 'no-such-item'"),
     ("arm", ["--history", " , "], "an empty history"),
     ("arm", [], "give at least one user id"),
+    ("arm", ["--all-users", "x"], "give user ids or ask for all users, not both"),
     ("arm", ["-k", "0", "x"], "k 0: give how many items"),
     ("run", ["x"], "choose an arm of target 'office' with --arm ('ANT (relearn)', 'sasrec')"),
     ("run", ["--arm", "finetune", "x"], "target 'office' has no arm 'finetune'"),
@@ -161,3 +162,19 @@ def test_an_arm_pushed_to_the_hub_recommends_as_the_local_one(tiny_run, local_hu
     assert "adapted to the domain `office` (strategy `relearn`, items: content)" in card
     assert f"Recall@10 {test['recall@10']:.4f}" in card and "pre-trained" not in card
     assert "antkit recommend hf://antkit-tests/tiny-office-relearn USER_ID" in card
+
+
+@pytest.mark.slow
+def test_every_user_at_once_as_one_by_one(tiny_run, monkeypatch, capsys):
+    """--all-users scores the users in batches (here of 7, so that batches of mixed lengths meet): the same
+    recommendations as asking for each user alone."""
+    out, domain = tiny_run
+    arm = out / "office" / "ANT-relearn"
+    monkeypatch.setattr("antkit.recommendations.BATCH", 7)
+    everyone = antkit.recommend(arm, all_users=True, k=5)
+    assert [r.user for r in everyone] == list(domain.user_ids)
+    for row in (0, 6, 7, 100, len(domain.user_ids) - 1):
+        alone = antkit.recommend(arm, [domain.user_ids[row]], k=5)[0]
+        assert alone.items == everyone[row].items and alone.scores == pytest.approx(everyone[row].scores, abs=1e-4)
+    printed = json.loads(cli(monkeypatch, capsys, arm, "--all-users", "-k", 2, "--json"))
+    assert len(printed) == len(domain.user_ids) and printed[3]["items"] == everyone[3].items[:2]

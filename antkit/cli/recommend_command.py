@@ -25,6 +25,8 @@ def recommend(
     users: list[str] = typer.Argument(None, help="user ids of the target domain (their whole history is the input)"),
     history: list[str] = typer.Option([], "--history", help="an ad-hoc history (besides or instead of users): item ids, oldest first, "
                                       "comma-separated (repeatable)"),
+    all_users: bool = typer.Option(False, "--all-users", help="every user of the target domain (with --json, "
+                                   "for a file of recommendations)"),
     k: int = typer.Option(10, "-k", help="how many items per user"),
     arm: Optional[str] = typer.Option(None, "--arm", "-a", help="in a run folder: the arm's label"),
     target: Optional[str] = typer.Option(None, "--target", "-t", help="in a run folder: the target domain (needed "
@@ -38,12 +40,13 @@ def recommend(
 ) -> None:
     """The next items an adapted model recommends to users of its target domain (items of their input left out)."""
     histories = [[item.strip() for item in line.split(",") if item.strip()] for line in history]
-    found = recommend_items(model, users or [], histories, k, target=target, arm=arm, exclude_history=not keep_history,
-                            overrides=set_, cache_dir=cache, reporter=None if as_json else RichReporter())
-    console = stdout_console()
-    if as_json:
-        console.print_json(json.dumps([asdict(r) for r in found]))
+    found = recommend_items(model, users or [], histories, k, all_users=all_users, target=target, arm=arm,
+                            exclude_history=not keep_history, overrides=set_, cache_dir=cache,
+                            reporter=None if as_json else RichReporter())
+    if as_json:  # plain text, not through rich: nothing wrapped or highlighted
+        typer.echo(json.dumps([asdict(r) for r in found], indent=1, ensure_ascii=False))
         return
+    console = stdout_console()
     for recommendation in found:
         who = f"user {recommendation.user}" if recommendation.user is not None else "the given history"
         latest = ", ".join(recommendation.history[-3:])
