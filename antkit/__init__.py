@@ -22,6 +22,13 @@ def recommend(model, users=(), histories=(), k=10, **options):
     return recommend_items(model, users, histories, k, **options)
 
 
+def evaluate(model, **options):
+    """An adapted arm's validation and test metrics, computed again; see ``antkit.evaluation.adapted``."""
+    from antkit.evaluation.adapted import evaluate_adapted
+
+    return evaluate_adapted(model, **options)
+
+
 def push(path, repo_id, **options):
     """Push a checkpoint or a run's pre-trained model to the Hub; see ``antkit.hub.push``."""
     from antkit.hub import push as push_checkpoint
@@ -43,4 +50,4 @@ def from_pretrained(reference, registry=None):
     return load(reference, registry)
 
 
-__all__ = ["hookimpl", "run", "recommend", "push", "pull", "from_pretrained", "__version__"]
+__all__ = ["hookimpl", "run", "recommend", "evaluate", "push", "pull", "from_pretrained", "__version__"]

@@ -37,6 +37,19 @@ def tiny_recipe_path() -> Path:
 
 
 @pytest.fixture
+def cli_output(monkeypatch, capsys):
+    """``cli_output(*args)`` runs ``antkit ARGS``, checks that it succeeds, and returns what it printed."""
+    def run(*args) -> str:
+        monkeypatch.setattr(sys, "argv", ["antkit", *map(str, args)])
+        with pytest.raises(SystemExit) as exited:
+            app_module.main()
+        captured = capsys.readouterr()
+        assert (exited.value.code or 0) == 0, captured.err
+        return captured.out
+    return run
+
+
+@pytest.fixture
 def cli_error(monkeypatch, capsys):
     """``cli_error(*args)`` runs ``antkit ARGS``, checks that it fails as a user error (exit 1, no traceback),
     and returns the message (its line breaks removed)."""

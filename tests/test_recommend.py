@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from safetensors.torch import load_file
 
 import antkit
-from antkit.cli import app as app_module
 from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError, CheckpointError
 from antkit.plugins.manager import load_registry
@@ -65,22 +63,14 @@ def test_a_users_whole_history_is_the_input_and_is_left_out(tiny_run):
     assert left_out.texts[0] == domain.content["text"][domain.item_ids.index(left_out.items[0])]
 
 
-def cli(monkeypatch, capsys, *args) -> str:
-    monkeypatch.setattr(sys, "argv", ["antkit", "recommend", *map(str, args)])
-    with pytest.raises(SystemExit) as exited:
-        app_module.main()
-    assert (exited.value.code or 0) == 0
-    return capsys.readouterr().out
-
-
 @pytest.mark.slow
-def test_cli_table_and_json(tiny_run, monkeypatch, capsys):
+def test_cli_table_and_json(tiny_run, cli_output):
     out, domain = tiny_run
     user = domain.user_ids[0]
-    table = cli(monkeypatch, capsys, out / "office" / "ANT-relearn", user, "-k", 3)
+    table = cli_output("recommend", out / "office" / "ANT-relearn", user, "-k", 3)
     found = antkit.recommend(out / "office" / "ANT-relearn", [user], k=3)[0]
     assert f"user {user}: " in table and all(item in table for item in found.items)
-    printed = json.loads(cli(monkeypatch, capsys, out, "--arm", "sasrec", "--history",
+    printed = json.loads(cli_output("recommend", out, "--arm", "sasrec", "--history",
                              f"{domain.item_ids[0]}, {domain.item_ids[1]}", "-k", 2, "--json"))
     assert len(printed) == 1 and printed[0]["user"] is None and len(printed[0]["items"]) == 2
     assert printed[0]["history"] == domain.item_ids[:2]
@@ -148,14 +138,14 @@ def test_moved_data_or_a_missing_recipe_is_named(tiny_run, tmp_path, cli_error):
 
 
 @pytest.mark.slow
-def test_an_arm_pushed_to_the_hub_recommends_as_the_local_one(tiny_run, local_hub, monkeypatch, capsys):
+def test_an_arm_pushed_to_the_hub_recommends_as_the_local_one(tiny_run, local_hub, cli_output):
     """`antkit hub push` of an arm's folder, then `antkit recommend hf://...` (the real client, loopback Hub)."""
     out, domain = tiny_run
     arm = out / "office" / "ANT-relearn"
     antkit.push(arm, "antkit-tests/tiny-office-relearn")
     users = domain.user_ids[:3]
     assert antkit.recommend("hf://antkit-tests/tiny-office-relearn", users) == antkit.recommend(arm, users)
-    table = cli(monkeypatch, capsys, "hf://antkit-tests/tiny-office-relearn", users[0], "-k", 2)
+    table = cli_output("recommend", "hf://antkit-tests/tiny-office-relearn", users[0], "-k", 2)
     assert f"user {users[0]}: " in table
     card = (antkit.pull("antkit-tests/tiny-office-relearn") / "README.md").read_text()
     test = json.loads((arm / "result.json").read_text())["test"]
@@ -165,7 +155,7 @@ def test_an_arm_pushed_to_the_hub_recommends_as_the_local_one(tiny_run, local_hu
 
 
 @pytest.mark.slow
-def test_every_user_at_once_as_one_by_one(tiny_run, monkeypatch, capsys):
+def test_every_user_at_once_as_one_by_one(tiny_run, cli_output, monkeypatch):
     """--all-users scores the users in batches (here of 7, so that batches of mixed lengths meet): the same
     recommendations as asking for each user alone."""
     out, domain = tiny_run
@@ -176,5 +166,5 @@ def test_every_user_at_once_as_one_by_one(tiny_run, monkeypatch, capsys):
     for row in (0, 6, 7, 100, len(domain.user_ids) - 1):
         alone = antkit.recommend(arm, [domain.user_ids[row]], k=5)[0]
         assert alone.items == everyone[row].items and alone.scores == pytest.approx(everyone[row].scores, abs=1e-4)
-    printed = json.loads(cli(monkeypatch, capsys, arm, "--all-users", "-k", 2, "--json"))
+    printed = json.loads(cli_output("recommend", arm, "--all-users", "-k", 2, "--json"))
     assert len(printed) == len(domain.user_ids) and printed[3]["items"] == everyone[3].items[:2]

@@ -12,6 +12,7 @@ from antkit.cli import (
     combine_command,
     compare_command,
     data_command,
+    evaluate_command,
     features_command,
     hub_command,
     plugins_command,
@@ -29,6 +30,7 @@ app.command("plugins")(plugins_command.plugins)
 app.command("combine")(combine_command.combine)
 app.command("compare")(compare_command.compare)
 app.command("recommend")(recommend_command.recommend)
+app.command("evaluate")(evaluate_command.evaluate)
 app.add_typer(recipe_command.app, name="recipe")
 app.add_typer(data_command.app, name="data")
 app.add_typer(features_command.app, name="features")

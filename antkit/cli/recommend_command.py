@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from antkit.cli.adapted_options import ARM, CACHE, JSON, MODEL, SET, TARGET
 from antkit.cli.output import stdout_console
-from antkit.cli.paths import path_to_write
 from antkit.progress import RichReporter
 from antkit.recommendations import recommend as recommend_items
 
@@ -20,23 +20,19 @@ TEXT_WIDTH = 80  # characters of an item's text shown in the table
 
 
 def recommend(
-    model: str = typer.Argument(..., help="an arm's folder (RUN/TARGET/ARM) or hf://ORG/NAME[@REV] (one pushed "
-                                "with antkit hub push), or a run folder with --arm"),
+    model: str = MODEL,
     users: list[str] = typer.Argument(None, help="user ids of the target domain (their whole history is the input)"),
     history: list[str] = typer.Option([], "--history", help="an ad-hoc history (besides or instead of users): item ids, oldest first, "
                                       "comma-separated (repeatable)"),
     all_users: bool = typer.Option(False, "--all-users", help="every user of the target domain (with --json, "
                                    "for a file of recommendations)"),
     k: int = typer.Option(10, "-k", help="how many items per user"),
-    arm: Optional[str] = typer.Option(None, "--arm", "-a", help="in a run folder: the arm's label"),
-    target: Optional[str] = typer.Option(None, "--target", "-t", help="in a run folder: the target domain (needed "
-                                         "when the run has several)"),
+    arm: Optional[str] = ARM,
+    target: Optional[str] = TARGET,
     keep_history: bool = typer.Option(False, "--keep-history", help="let items of the input be recommended again"),
-    as_json: bool = typer.Option(False, "--json", help="print JSON (one object per input) instead of tables"),
-    set_: list[str] = typer.Option([], "--set", help="override a field of the model's recipe first, e.g. "
-                                   "data.source.path=DIR where the data has moved (repeatable)"),
-    cache: Optional[Path] = typer.Option(None, "--cache", parser=path_to_write("--cache", "~/.cache/antkit"),
-                                         help="data and feature cache (default: $ANTKIT_CACHE or ~/.cache/antkit)"),
+    as_json: bool = JSON,
+    set_: list[str] = SET,
+    cache: Optional[Path] = CACHE,
 ) -> None:
     """The next items an adapted model recommends to users of its target domain (items of their input left out)."""
     histories = [[item.strip() for item in line.split(",") if item.strip()] for line in history]
