@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from pydantic import BaseModel
 
 from antkit.data.catalogue import Catalogue
 from antkit.data.domain import Domain
@@ -39,7 +40,7 @@ class AdaptedModel:
     """An arm's model (in evaluation mode), the recipe that trained it, and its target domain's data."""
 
     folder: Path
-    recipe: object  # the validated recipe (after any overrides)
+    recipe: BaseModel  # the validated recipe (after any overrides)
     domain: Domain
     catalogue: Catalogue  # the modalities the model uses, on ``device``
     model: SequentialRecommender  # on ``device``
