@@ -49,11 +49,13 @@ def recommend(model: str | Path, users: list[str] = (), histories: list[list[str
         raise AntkitError("give user ids or ask for all users, not both")
     if not (users or histories or all_users):
         raise AntkitError("give at least one user id, or a history of item ids")
+    users = [users] if isinstance(users, str) else users  # one user id given on its own
     adapted = load_adapted(model, target=target, arm=arm, overrides=overrides, cache_dir=cache_dir,
                            registry=registry, reporter=reporter)
     domain = adapted.domain
     inputs = _user_histories(domain, list(domain.user_ids) if all_users else users)
-    inputs += [(None, _item_ids(domain, history)) for history in histories]
+    items = {item: row + 1 for row, item in enumerate(domain.item_ids)}
+    inputs += [(None, _item_ids(domain.name, items, history)) for history in histories]
     return _top_items(adapted, inputs, k, exclude_history)
 
 
@@ -68,16 +70,16 @@ def _user_histories(domain, users: list[str]) -> list[tuple[str, list[int]]]:
     return [(str(user), domain.sequences[index[str(user)]].tolist()) for user in users]
 
 
-def _item_ids(domain, history: list[str]) -> list[int]:
-    """``history``'s item ids (strings) as the domain's 1-based ids; an unknown one is an error naming it."""
+def _item_ids(domain: str, items: dict[str, int], history: list[str]) -> list[int]:
+    """``history``'s item ids (strings) as ``domain``'s 1-based ids (``items``); an unknown one is an error
+    naming it."""
     if not history:
         raise AntkitError("an empty history: give one or more item ids")
-    index = {item: i + 1 for i, item in enumerate(domain.item_ids)}
-    unknown = [item for item in history if str(item) not in index]
+    unknown = [item for item in history if str(item) not in items]
     if unknown:
-        raise AntkitError(f"domain '{domain.name}' has no item {', '.join(map(repr, unknown[:5]))} "
-                          f"(e.g. {', '.join(domain.item_ids[:3])})")
-    return [index[str(item)] for item in history]
+        raise AntkitError(f"domain '{domain}' has no item {', '.join(map(repr, unknown[:5]))} "
+                          f"(e.g. {', '.join(list(items)[:3])})")
+    return [items[str(item)] for item in history]
 
 
 @torch.no_grad()

@@ -57,6 +57,7 @@ def test_a_users_whole_history_is_the_input_and_is_left_out(tiny_run):
                       for exclude in (True, False))
     history = [domain.item_ids[i - 1] for i in sequence[-20:]]  # the tiny recipe's max_length
     assert left_out.user == user and left_out.history == history
+    assert antkit.recommend(out / "office" / "ANT-relearn", user, k=3)[0].items == left_out.items[:3]  # one id alone
     assert len(kept.items) == domain.n_items and len(left_out.items) == domain.n_items - len(set(history))
     assert left_out.items == [item for item in kept.items if item not in history]
     assert left_out.scores == sorted(left_out.scores, reverse=True)
