@@ -144,8 +144,10 @@ def test_main_good_recipe_exits_0(monkeypatch, capsys, tiny_recipe_path):
 # CliRunner ------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("recipe", [Path(__file__).parent / "recipes" / "tiny.yaml", REPO / "recipes" / "ant.yaml"],
-                         ids=["tiny", "ant"])
+SHIPPED = [Path(__file__).parent / "recipes" / "tiny.yaml", *sorted((REPO / "recipes").glob("**/*.yaml"))]
+
+
+@pytest.mark.parametrize("recipe", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_validate_good_recipe(recipe):
     """The shipped recipes validate: exit 0 and 'valid'."""
     result = invoke("recipe", "validate", str(recipe))
