@@ -153,6 +153,8 @@ def test_an_arm_pushed_to_the_hub_recommends_as_the_local_one(tiny_run, local_hu
     assert "adapted to the domain `office` (strategy `relearn`, items: content)" in card
     assert f"Recall@10 {test['recall@10']:.4f}" in card and "pre-trained" not in card
     assert "antkit recommend hf://antkit-tests/tiny-office-relearn USER_ID" in card
+    info = cli_output("hub", "info", "antkit-tests/tiny-office-relearn")
+    assert "adapted to: office (strategy relearn, items content)" in info
 
 
 @pytest.mark.slow

@@ -59,5 +59,12 @@ def info(repo_id: str = typer.Argument(..., help="ORG/NAME on the Hub"), revisio
                                                         component.get("distribution") or "antkit (built in)")))
     console.print(table)
     console.print("feature sizes: " + ", ".join(f"{m} {d}" for m, d in config["feature_dims"].items())
-                  + f"; pre-trained on: {', '.join(config.get('domains', [])) or 'not recorded'}"
-                  + f"; antkit {config.get('antkit_version', '?')}", markup=False)
+                  + f"; {_trained_on(config)}; antkit {config.get('antkit_version', '?')}", markup=False)
+
+
+def _trained_on(config: dict) -> str:
+    """What a checkpoint was trained on: its pre-training's domains, or the domain an adapted arm learned."""
+    if config.get("stage") == "adapt":
+        strategy = (config.get("strategy") or {}).get("name", "?")
+        return f"adapted to: {config.get('domain')} (strategy {strategy}, items {config.get('items')})"
+    return f"pre-trained on: {', '.join(config.get('domains', [])) or 'not recorded'}"
