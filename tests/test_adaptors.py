@@ -9,7 +9,7 @@ import torch
 
 from antkit.components.adaptors import LinearAdaptor, MixtureOfExperts
 from antkit.components.base import Adaptor
-from antkit.model.dropout import dropout_copies
+from antkit.model.dropout import dropout_copies, dropout_once
 
 
 def make_moe(registry, in_dim=3, dim=2, **settings):
@@ -234,6 +234,42 @@ def test_training_dropout_path_matches_explicit_formula(registry, expert):
         out = (dropped - moe.center[k]) @ moe.weight[k] if expert == "whitening" else dropped @ moe.weight[k] + moe.bias[k]
         expected += gates[:, k : k + 1] * out
     assert torch.allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("in_dim, dim", [(7, 5), (3, 9)], ids=["wider-input", "narrower-input"])
+@pytest.mark.parametrize("dropout_masks", ["independent", "shared"])
+@pytest.mark.parametrize("expert", ["whitening", "linear"])
+def test_outputs_and_gradients_match_the_explicit_formula(registry, in_dim, dim, dropout_masks, expert):
+    """The mixture gives sum_k g_k expert_k(mask_k * x), and its gradients, for every expert kind and mask mode,
+    with features wider or narrower than the output (prices are narrower)."""
+    p, experts = 0.3, 3
+    moe = make_moe(registry, in_dim, dim, experts=experts, expert=expert, dropout=p, dropout_masks=dropout_masks,
+                   noisy_gate=False)
+    torch.manual_seed(2)
+    with torch.no_grad():
+        for parameter in moe.parameters():
+            parameter.normal_()
+    x = torch.randn(6, in_dim)
+    torch.manual_seed(5)
+    got = moe(x)
+    got.square().sum().backward()
+    torch.manual_seed(5)  # the same masks: the same draws from the same generator
+    ones = torch.ones(6, in_dim)
+    masks = (dropout_copies(ones, experts, p) if dropout_masks == "independent"
+             else dropout_once(ones, p).expand(experts, 6, in_dim))
+    params = {name: parameter.detach().clone().requires_grad_() for name, parameter in moe.named_parameters()}
+    gates = torch.softmax(x @ params["gate"], dim=-1)
+    expected = torch.zeros(6, dim)
+    for k in range(experts):
+        dropped = x * masks[k]
+        out = ((dropped - params["center"][k]) @ params["weight"][k] if expert == "whitening"
+               else dropped @ params["weight"][k] + params["bias"][k])
+        expected = expected + gates[:, k : k + 1] * out
+    expected.square().sum().backward()
+    assert torch.allclose(got, expected, atol=1e-4)
+    for name, parameter in moe.named_parameters():
+        if name != "noise":  # unused without the noisy gate
+            assert torch.allclose(parameter.grad, params[name].grad, rtol=1e-4, atol=1e-3), name
 
 
 @pytest.mark.parametrize("dropout_masks", ["independent", "shared"])
