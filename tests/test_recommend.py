@@ -171,3 +171,16 @@ def test_every_user_at_once_as_one_by_one(tiny_run, cli_output, monkeypatch):
         assert alone.items == everyone[row].items and alone.scores == pytest.approx(everyone[row].scores, abs=1e-4)
     printed = json.loads(cli_output("recommend", arm, "--all-users", "-k", 2, "--json"))
     assert len(printed) == len(domain.user_ids) and printed[3]["items"] == everyone[3].items[:2]
+
+
+@pytest.mark.slow
+def test_an_adapted_cards_protocol_is_the_arms(tiny_run):
+    """The card of an adapted arm names the protocol its test metrics were measured by."""
+    from antkit.report.model_card import render_model_card
+
+    out, _ = tiny_run
+    arm = out / "office" / "ANT-relearn"
+    config, result = (json.loads((arm / name).read_text()) for name in ("config.json", "result.json"))
+    assert "input items excluded): Recall@10" in render_model_card(config, "o/n", result)
+    result["test_masked"] = result.pop("test_unmasked")  # as an arm of a recipe that keeps the history writes it
+    assert "input items kept): Recall@10" in render_model_card(config, "o/n", result)

@@ -77,7 +77,8 @@ def _adapted_data(config: dict, result: dict | None) -> list[str]:
              "`recipe.json`.", ""]
     test = (result or {}).get("test")
     if isinstance(test, dict) and all(isinstance(test.get(m), (int, float)) for m in METRICS):
-        lines += ["Test (full ranking over the domain's items, input items excluded): " + ", ".join(
+        protocol = "input items kept" if "test_masked" in result else "input items excluded"  # result.json keeps the other protocol too
+        lines += [f"Test (full ranking over the domain's items, {protocol}): " + ", ".join(
             f"{LABELS[m]} {test[m]:.4f}" for m in METRICS) + ".", ""]
     return lines
 
