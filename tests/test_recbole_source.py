@@ -312,3 +312,9 @@ def test_real_data_run(tmp_path):
         assert arm["test"]["recall@10"] >= arm["test_unmasked"]["recall@10"]
     assert arms["text"]["modalities"] == ["text"]
     assert set(results.pretrain) == {"pretrain", "pretrain-text"}
+    # the adapted arm, measured again and recommending, from its folder alone (images from the shipped vectors)
+    arm = tmp_path / "run" / "scientific2018" / "relearn"
+    assert antkit.evaluate(arm)["test"] == pytest.approx(arms["relearn"]["test"], abs=1e-9)
+    recommendation = antkit.recommend(arm, ["u000000"], k=5)[0]
+    assert len(recommendation.items) == 5 and not set(recommendation.items) & set(recommendation.history)
+    assert all(text for text in recommendation.texts)  # every scientific2018 item has a title
