@@ -15,6 +15,7 @@ import torch
 from antkit.adapted import load_adapted
 from antkit.errors import AntkitError
 from antkit.evaluation.evaluate import item_table
+from antkit.evaluation.metrics import input_items
 from antkit.plugins.registry import Registry
 from antkit.progress import Reporter
 
@@ -100,8 +101,7 @@ def _top_items(adapted, inputs, k: int, exclude_history: bool) -> list[Recommend
         padded, lengths = padded.to(device), lengths.to(device)
         scores = model.scores(model.backbone.last_states(table[padded], lengths), table[1:])  # (B, items)
         if exclude_history:
-            seen = torch.zeros(len(chunk), scores.shape[1] + 1, dtype=torch.bool, device=device)
-            scores.masked_fill_(seen.scatter_(1, padded, True)[:, 1:], float("-inf"))
+            scores.masked_fill_(input_items(padded, scores.shape[1]), float("-inf"))
         top_scores, top = torch.topk(scores, min(k, scores.shape[1]))
         for (user, _), window, row_scores, row_items in zip(chunk, windows, top_scores.tolist(), top.tolist()):
             kept = [(score, item) for score, item in zip(row_scores, row_items) if score != float("-inf")]

@@ -7,6 +7,13 @@ import math
 import torch
 
 
+def input_items(inputs: torch.Tensor, n_items: int) -> torch.Tensor:
+    """(U, n_items) bool: whether item ``j + 1`` is among row ``u``'s ``inputs`` (U, L; 0 = padding), as a
+    ranking over every item sees them: what evaluation and recommendations leave out."""
+    seen = torch.zeros(inputs.shape[0], n_items + 1, dtype=torch.bool, device=inputs.device)
+    return seen.scatter_(1, inputs, True)[:, 1:]
+
+
 def target_ranks(scores: torch.Tensor, targets: torch.Tensor, history: torch.Tensor | None) -> torch.Tensor:
     """0-based rank of each target among all items.
 
@@ -18,10 +25,9 @@ def target_ranks(scores: torch.Tensor, targets: torch.Tensor, history: torch.Ten
     users = torch.arange(len(targets), device=scores.device)
     scores = scores.masked_fill(scores.isnan(), float("-inf"))
     if history is not None:
-        excluded = torch.zeros(scores.shape[0], scores.shape[1] + 1, dtype=torch.bool, device=scores.device)
-        excluded.scatter_(1, history, True)
-        excluded[users, targets] = False
-        scores = scores.masked_fill(excluded[:, 1:], float("-inf"))
+        excluded = input_items(history, scores.shape[1])
+        excluded[users, targets - 1] = False
+        scores = scores.masked_fill(excluded, float("-inf"))
     target_scores = scores[users, targets - 1]
     return (scores >= target_scores[:, None]).sum(1) - 1
 
