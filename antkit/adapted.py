@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from antkit.data.catalogue import Catalogue
 from antkit.data.domain import Domain
-from antkit.data.store import prepared_domain
-from antkit.errors import AntkitError, CheckpointError, DataError
+from antkit.data.store import recorded_domain
+from antkit.errors import AntkitError, CheckpointError
 from antkit.features.catalogue import build_catalogue
 from antkit.hub import pull
 from antkit.hub_reference import PREFIX, parse_reference
@@ -85,12 +85,7 @@ def load_adapted(model: str | Path, *, target: str | None = None, arm: str | Non
     data = checkpoint.recipe
     recipe = validate_recipe(data, registry, f"{folder}/recipe.json", overridden=apply_overrides(data, list(overrides)))
     cache = cache_folder(cache_dir)
-    source = registry.build("data_source", recipe.data.source)
-    try:
-        domain = prepared_domain(source, domain_name, recipe.data.min_interactions, cache)
-    except DataError as error:
-        raise DataError(f"{error} (the data of {folder}/recipe.json; where it has moved, give --set "
-                        "data.source.path=DIR)") from None
+    domain = recorded_domain(recipe, registry, domain_name, cache, f"{folder}/recipe.json")
     n_items = checkpoint.config["n_items"]
     if "ids" in checkpoint.config["items"] and n_items != domain.n_items:
         raise CheckpointError(f"{folder}: its item-id embedding has {n_items:,} items, domain '{domain_name}' now has "

@@ -5,15 +5,23 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections import Counter
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+import yaml
 from safetensors.torch import save_file
 
 from antkit.cli import app as app_module
+from antkit.data.store import prepared_domain
 from antkit.errors import AntkitError
 from antkit.layout import test_values_path as values_path
+from antkit.pipeline import cache_folder
+from antkit.recipe.loader import validate_recipe
 from antkit.report.compare import compare_arms, render_comparison
+from antkit.report.groups import grouping_values, user_groups
 
 HITS = {"relearn": [1.0, 1.0, 0.0, 1.0, 0.0], "scratch": [1.0, 0.0, 0.0, 1.0, 0.0]}
 
@@ -41,7 +49,7 @@ def test_paired_difference_by_hand(tmp_path):
     assert comparison["target"] == "office" and comparison["users"] == 5
     assert math.isclose(comparison["difference"]["recall@10"], 0.2)
     assert math.isclose(comparison["standard_error"]["recall@10"], math.sqrt(0.16 / 5))
-    assert render_comparison(comparison)[0] == ["Recall@10", "0.6000", "0.4000", "+0.2000",
+    assert render_comparison(comparison)[0] == ["Recall@10", "0.6000", "0.4000", "+0.2000", "+50.0%",
                                                 f"{2 * math.sqrt(0.16 / 5):.4f}", "within"]
 
 
@@ -148,3 +156,80 @@ def test_run_report_table_shows_names_as_written():
         console.print(table)
     text = console.export_text()
     assert "office [/a]: test metrics" in text and "ANT [b]" in text
+
+
+def test_grouping_values_by_hand():
+    """Training part = every item but the last two; users with fewer than 3 items are not tested."""
+    sequences = [np.array([1, 2, 3, 4]), np.array([2, 3, 1]), np.array([3, 4])]
+    # training parts [1, 2], [2], []: item 1 once, item 2 twice; held-out items 4 (never) and 1 (once)
+    assert grouping_values(sequences, "item-popularity", 50).tolist() == [0, 1]
+    assert grouping_values(sequences, "history-length", 50).tolist() == [3, 2]
+    assert grouping_values(sequences, "history-length", 2).tolist() == [2, 2]
+
+
+def test_user_groups_split_at_quantiles_and_keep_ties_together():
+    values = np.array([5, 0, 9, 0, 1, 2, 5, 9, 0])
+    # sorted 0 0 0 1 2 5 5 9 9: the lower 1/3 and 2/3 quantiles are 0 and 5
+    found = [(group.low, group.high, group.rows.tolist()) for group in user_groups(values, 3)]
+    assert found == [(0, 0, [1, 3, 8]), (1, 5, [0, 4, 5, 6]), (9, 9, [2, 7])]
+    assert [(g.low, g.high) for g in user_groups(np.array([4, 4, 4]), 3)] == [(4, 4)]
+    assert user_groups(np.array([], dtype=np.int64), 3) == []
+
+
+def tiny_recipe(registry):
+    return validate_recipe(yaml.safe_load((Path(__file__).parent / "recipes" / "tiny.yaml").read_text()), registry)
+
+
+def tiny_run_of_values(folder, registry, first, second):
+    """A run folder of the tiny recipe (not trained) whose arms 'relearn' and 'scratch' have the given per-user
+    Recall@10 values (NDCG@10 the same) on target office."""
+    recipe = tiny_recipe(registry).model_dump(mode="json")
+    arms = {}
+    for label, values in (("relearn", first), ("scratch", second)):
+        path = values_path(folder, "office", label)
+        path.parent.mkdir(parents=True)
+        save_file({"recall@10": values, "ndcg@10": values.clone()}, str(path))
+        arms[label] = {"strategy": label, "items": "content",
+                       "test": {"recall@10": float(values.mean()), "ndcg@10": float(values.mean())}}
+    (folder / "results.json").write_text(json.dumps({"recipe": recipe, "targets": {"office": arms}}))
+    return folder
+
+
+@pytest.mark.parametrize("by", ["item-popularity", "history-length"])
+def test_comparison_within_groups_against_the_data(tmp_path, registry, by):
+    """The groups cover every test user once, and each group's difference is that of its users, whose values
+    of the grouping (counted here from the domain directly) lie in the group's range."""
+    validated = tiny_recipe(registry)
+    domain = prepared_domain(registry.build("data_source", validated.data.source), "office",
+                             validated.data.min_interactions, cache_folder())
+    tested = [s for s in domain.sequences if len(s) >= 3]
+    training = Counter(int(item) for s in domain.sequences for item in s[:-2])
+    expected = [training[int(s[-1])] for s in tested] if by == "item-popularity" else [len(s) - 1 for s in tested]
+    generator = torch.Generator().manual_seed(0)
+    first, second = (torch.randint(0, 2, (len(tested),), generator=generator).double() for _ in range(2))
+    run = tiny_run_of_values(tmp_path / "run", registry, first, second)
+    comparison = compare_arms(run, "relearn", "scratch", by=by, groups=3, registry=registry)
+    assert comparison["by"] == by and 2 <= len(comparison["groups"]) <= 3
+    seen = []
+    for group in comparison["groups"]:
+        rows = [row for row, value in enumerate(expected) if group["low"] <= value <= group["high"]]
+        seen += rows
+        assert group["users"] == len(rows)
+        assert math.isclose(group["difference"]["recall@10"], float((first[rows] - second[rows]).mean()))
+        assert math.isclose(group["test"][0]["recall@10"], float(first[rows].mean()))
+    assert sorted(seen) == list(range(len(tested)))
+
+
+def test_groups_cli_and_mistakes(tmp_path, registry, cli_output, cli_error):
+    run = tiny_run_of_values(tmp_path / "run", registry, torch.ones(192, dtype=torch.float64),
+                             torch.zeros(192, dtype=torch.float64))
+    out = cli_output("compare", run, "relearn", "scratch", "--by", "history-length", "--groups", "2")
+    assert "office: by the user's input items" in out and out.count("+1.0000") == 2 + 2 * 2
+    assert "--by 'sideways': no such grouping (choose one of: item-popularity, history-length)" in cli_error(
+        "compare", run, "relearn", "scratch", "--by", "sideways")
+    assert "--groups 1: give at least 2 groups" in cli_error(
+        "compare", run, "relearn", "scratch", "--by", "item-popularity", "--groups", "1")
+    short = tiny_run_of_values(tmp_path / "short", registry, torch.ones(5, dtype=torch.float64),
+                               torch.zeros(5, dtype=torch.float64))
+    assert "target 'office' now has 192 test users, the run evaluated 5: its data changed" in cli_error(
+        "compare", short, "relearn", "scratch", "--by", "item-popularity")

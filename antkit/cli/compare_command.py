@@ -1,4 +1,4 @@
-"""``antkit compare``: two arms of a run, user by user."""
+"""``antkit compare``: two arms of a run, user by user (all test users, or in groups of them)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from antkit.cli.adapted_options import CACHE
 from antkit.cli.output import stdout_console
 from antkit.report.compare import compare_arms, render_comparison
+from antkit.report.groups import GROUPINGS
+
+COLUMNS = ("difference", "relative", "± 2 SE")
 
 
 def compare(
@@ -18,15 +22,44 @@ def compare(
     first: str = typer.Argument(..., help="an arm's label, e.g. 'ANT (relearn)'"),
     second: str = typer.Argument(..., help="the arm to compare it with, e.g. scratch"),
     target: Optional[str] = typer.Option(None, "--target", "-t", help="the target domain (needed when the run has several)"),
+    by: Optional[str] = typer.Option(None, "--by", help="also compare within groups of the test users: "
+                                     "item-popularity (by their held-out item's interactions in the training data) "
+                                     "or history-length (by their number of input items)"),
+    groups: int = typer.Option(3, "--groups", help="with --by: the number of groups (of about equal size)"),
+    set_: list[str] = typer.Option([], "--set", help="with --by: override a field of the run's recipe before its "
+                                   "data is read, e.g. data.source.path=DIR where the data has moved (repeatable)"),
+    cache: Optional[Path] = CACHE,
 ) -> None:
     """The difference of two arms' test metrics, paired over the test users, with two standard errors of it."""
-    comparison = compare_arms(run, first, second, target)
+    comparison = compare_arms(run, first, second, target, by=by, groups=groups, overrides=set_, cache_dir=cache)
     target, labels = escape(comparison["target"]), [escape(label) for label in (first, second)]  # text, not markup
     table = Table(title=f"{target}: {labels[0]} - {labels[1]}, paired over {comparison['users']:,} test users")
     table.add_column("metric")
-    for column in (*labels, "difference", "± 2 SE"):
+    for column in (*labels, *COLUMNS):
         table.add_column(column, justify="right")
     table.add_column("noise")
     for row in render_comparison(comparison):
         table.add_row(*row)
-    stdout_console().print(table)
+    console = stdout_console()
+    console.print(table)
+    if by is not None:
+        console.print(_group_table(comparison, labels))
+
+
+def _group_table(comparison: dict, labels: list[str]) -> Table:
+    """The comparison within each group of test users, one section per group."""
+    table = Table(title=f"{escape(comparison['target'])}: by {GROUPINGS[comparison['by']]}")
+    table.add_column(comparison["by"])
+    table.add_column("users", justify="right")
+    table.add_column("metric")
+    for column in (*labels, *COLUMNS):
+        table.add_column(column, justify="right")
+    table.add_column("noise")
+    for group in comparison["groups"]:
+        span = str(group["low"]) if group["low"] == group["high"] else f"{group['low']}-{group['high']}"
+        rows = render_comparison(group)
+        for index, row in enumerate(rows):
+            first = index == 0
+            table.add_row(span if first else "", f"{group['users']:,}" if first else "", *row,
+                          end_section=index == len(rows) - 1)
+    return table

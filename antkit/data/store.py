@@ -46,6 +46,16 @@ def prepared_domain(source: DataSource, domain: str, min_interactions: int, cach
     return processed
 
 
+def recorded_domain(recipe, registry, domain: str, cache_dir: Path, where: str) -> Domain:
+    """``domain`` as the recorded ``recipe`` (stored in ``where``: a model's or a run's) reads it; data that has
+    moved since is a clear error saying how to point at it."""
+    source = registry.build("data_source", recipe.data.source)
+    try:
+        return prepared_domain(source, domain, recipe.data.min_interactions, cache_dir)
+    except DataError as error:
+        raise DataError(f"{error} (the data of {where}; where it has moved, give --set data.source.path=DIR)") from None
+
+
 def save_domain(domain: Domain, folder: Path) -> None:
     """Write atomically: into a temporary folder, renamed into place once complete. Runs sharing a cache may
     prepare the same domain at once: the first to finish places it, the others keep theirs in memory."""
