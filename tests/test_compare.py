@@ -225,6 +225,9 @@ def test_groups_cli_and_mistakes(tmp_path, registry, cli_output, cli_error):
                              torch.zeros(192, dtype=torch.float64))
     out = cli_output("compare", run, "relearn", "scratch", "--by", "history-length", "--groups", "2")
     assert "office: by the user's input items" in out and out.count("+1.0000") == 2 + 2 * 2
+    printed = json.loads(cli_output("compare", run, "relearn", "scratch", "--by", "history-length", "--json"))
+    assert printed["users"] == 192 and printed["difference"] == {"recall@10": 1.0, "ndcg@10": 1.0}
+    assert sum(group["users"] for group in printed["groups"]) == 192 and printed["by"] == "history-length"
     assert "--by 'sideways': no such grouping (choose one of: item-popularity, history-length)" in cli_error(
         "compare", run, "relearn", "scratch", "--by", "sideways")
     assert "--groups 1: give at least 2 groups" in cli_error(

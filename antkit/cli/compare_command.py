@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -9,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from antkit.cli.adapted_options import CACHE
+from antkit.cli.adapted_options import CACHE, JSON
 from antkit.cli.output import stdout_console
 from antkit.report.compare import compare_arms, render_comparison
 from antkit.report.groups import GROUPINGS
@@ -29,9 +30,13 @@ def compare(
     set_: list[str] = typer.Option([], "--set", help="with --by: override a field of the run's recipe before its "
                                    "data is read, e.g. data.source.path=DIR where the data has moved (repeatable)"),
     cache: Optional[Path] = CACHE,
+    as_json: bool = JSON,
 ) -> None:
     """The difference of two arms' test metrics, paired over the test users, with two standard errors of it."""
     comparison = compare_arms(run, first, second, target, by=by, groups=groups, overrides=set_, cache_dir=cache)
+    if as_json:
+        typer.echo(json.dumps(comparison, indent=1, ensure_ascii=False))
+        return
     target, labels = escape(comparison["target"]), [escape(label) for label in (first, second)]  # text, not markup
     table = Table(title=f"{target}: {labels[0]} - {labels[1]}, paired over {comparison['users']:,} test users")
     table.add_column("metric")
