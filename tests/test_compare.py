@@ -236,3 +236,27 @@ def test_groups_cli_and_mistakes(tmp_path, registry, cli_output, cli_error):
                                torch.zeros(5, dtype=torch.float64))
     assert "target 'office' now has 192 test users, the run evaluated 5: its data changed" in cli_error(
         "compare", short, "relearn", "scratch", "--by", "item-popularity")
+
+
+def test_an_arm_of_another_run_of_the_same_data(tmp_path, registry, cli_output, cli_error):
+    """An ablation that changes the model is its own run: its arm is paired with the same-named arm of the main
+    run, user by user; a run of other data or another protocol is refused, naming what differs."""
+    ones, zeros = torch.ones(192, dtype=torch.float64), torch.zeros(192, dtype=torch.float64)
+    main, ablation = tiny_run_of_values(tmp_path / "main", registry, ones, zeros), tmp_path / "ablation"
+    tiny_run_of_values(ablation, registry, zeros, ones)
+    comparison = compare_arms(main, "relearn", "relearn", second_run=ablation)
+    assert comparison["difference"]["recall@10"] == 1.0 and comparison["runs"] == [str(main), str(ablation)]
+    assert "relearn (main) - relearn (ablation), paired over 192" in cli_output(
+        "compare", main, "relearn", "relearn", "--second-run", ablation)
+    results = json.loads((ablation / "results.json").read_text())
+    results["recipe"]["data"]["min_interactions"] = 4
+    (ablation / "results.json").write_text(json.dumps(results))
+    assert "are runs of different data or protocol (data.min_interactions: 5 against 4)" in cli_error(
+        "compare", main, "relearn", "relearn", "--second-run", ablation)
+    results["recipe"]["data"]["min_interactions"] = 5
+    results["recipe"]["evaluation"]["exclude_history"] = False
+    (ablation / "results.json").write_text(json.dumps(results))
+    with pytest.raises(AntkitError, match="one ranks the input items, the other leaves them out"):
+        compare_arms(main, "relearn", "relearn", second_run=ablation)
+    with pytest.raises(AntkitError, match="compare two different arms"):
+        compare_arms(main, "relearn", "relearn", second_run=main)

@@ -23,6 +23,8 @@ def compare(
     first: str = typer.Argument(..., help="an arm's label, e.g. 'ANT (relearn)'"),
     second: str = typer.Argument(..., help="the arm to compare it with, e.g. scratch"),
     target: Optional[str] = typer.Option(None, "--target", "-t", help="the target domain (needed when the run has several)"),
+    second_run: Optional[Path] = typer.Option(None, "--second-run", help="take the second arm from this run (of the "
+                                              "same data and protocol, e.g. an ablation that changes the model)"),
     by: Optional[str] = typer.Option(None, "--by", help="also compare within groups of the test users: "
                                      "item-popularity (by their held-out item's interactions in the training data) "
                                      "or history-length (by their number of input items)"),
@@ -33,11 +35,13 @@ def compare(
     as_json: bool = JSON,
 ) -> None:
     """The difference of two arms' test metrics, paired over the test users, with two standard errors of it."""
-    comparison = compare_arms(run, first, second, target, by=by, groups=groups, overrides=set_, cache_dir=cache)
+    comparison = compare_arms(run, first, second, target, second_run=second_run, by=by, groups=groups, overrides=set_,
+                              cache_dir=cache)
     if as_json:
         typer.echo(json.dumps(comparison, indent=1, ensure_ascii=False))
         return
-    target, labels = escape(comparison["target"]), [escape(label) for label in (first, second)]  # text, not markup
+    names = (first, second) if second_run is None else (f"{first} ({run.name})", f"{second} ({second_run.name})")
+    target, labels = escape(comparison["target"]), [escape(name) for name in names]  # text, not markup
     table = Table(title=f"{target}: {labels[0]} - {labels[1]}, paired over {comparison['users']:,} test users")
     table.add_column("metric")
     for column in (*labels, *COLUMNS):

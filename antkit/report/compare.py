@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from antkit.data.store import recorded_domain
+from antkit.dotted import dotted_fields
 from antkit.errors import AntkitError
 from antkit.layout import RESULTS, test_values_path
 from antkit.model.saving import load_weights
@@ -16,43 +17,66 @@ from antkit.recipe.loader import apply_overrides, validate_recipe
 from antkit.report.analysis import LABELS, paired_comparison
 from antkit.report.combine import target_arms
 from antkit.report.groups import GROUPINGS, UserGroup, grouped_comparison, grouping_values, user_groups
-from antkit.report.results import read_results
+from antkit.report.results import excludes_history, read_results
 
 
-def compare_arms(run: Path, first: str, second: str, target: str | None = None, *, by: str | None = None,
-                 groups: int = 3, overrides: list[str] = (), cache_dir: str | Path | None = None,
-                 registry: Registry | None = None) -> dict:
-    """``paired_comparison`` of arms ``first`` and ``second`` (labels) of ``run`` on ``target`` (the run's only
-    target when not given), with the target, the labels and both arms' test metrics. With ``by`` (a grouping of
-    ``GROUPINGS``) also ``"groups"``: the comparison within up to ``groups`` groups of the test users, which
-    needs the target's data as the run's recipe (after ``overrides``) reads it."""
+def compare_arms(run: Path, first: str, second: str, target: str | None = None, *, second_run: Path | None = None,
+                 by: str | None = None, groups: int = 3, overrides: list[str] = (),
+                 cache_dir: str | Path | None = None, registry: Registry | None = None) -> dict:
+    """``paired_comparison`` of arm ``first`` of ``run`` and arm ``second`` of ``second_run`` (by default ``run``
+    too; another run must be of the same data and protocol, e.g. an ablation that changes the model) on
+    ``target`` (the run's only target when not given), with the target, the labels and both arms' test metrics.
+    With ``by`` (a grouping of ``GROUPINGS``) also ``"groups"``: the comparison within up to ``groups`` groups of
+    the test users, which needs the target's data as the run's recipe (after ``overrides``) reads it."""
     if by is not None and by not in GROUPINGS:
         raise AntkitError(f"--by '{by}': no such grouping (choose one of: {', '.join(GROUPINGS)})")
     if by is not None and groups < 2:
         raise AntkitError(f"--groups {groups}: give at least 2 groups")
     target, arms = target_arms(run, target)
-    if first == second:
+    if second_run is None:
+        second_run, second_arms = run, arms
+    else:
+        _check_same_data(run, second_run)
+        second_arms = target_arms(second_run, target)[1]
+    if first == second and Path(second_run).resolve() == Path(run).resolve():
         raise AntkitError(f"compare two different arms (both are '{first}')")
-    for label in (first, second):
-        if label not in arms:
-            raise AntkitError(f"{run}: target '{target}' has no arm '{label}' (its arms: {', '.join(arms)})")
-    values = []
-    for label in (first, second):
-        path = test_values_path(run, target, label)
-        if not path.exists():
-            raise AntkitError(f"{path}: missing; arms finished by an older antkit get their per-user values when "
-                              "the run's command is run again")
-        values.append(_per_user_values(path))
+    values = [_arm_values(run, target, first, arms), _arm_values(second_run, target, second, second_arms)]
     try:
         comparison = paired_comparison(*values)
     except ValueError:
         raise AntkitError(f"{run}: arms '{first}' and '{second}' were evaluated on different users") from None
-    found = {"target": target, "first": first, "second": second, "test": [arms[first]["test"], arms[second]["test"]],
-             **comparison}
+    found = {"target": target, "first": first, "second": second, "runs": [str(run), str(second_run)],
+             "test": [arms[first]["test"], second_arms[second]["test"]], **comparison}
     if by is not None:
         users = _user_groups(run, target, by, groups, comparison["users"], overrides, cache_dir, registry)
         found |= {"by": by, "groups": grouped_comparison(*values, users)}
     return found
+
+
+def _arm_values(run: Path, target: str, label: str, arms: dict) -> dict:
+    """The per-user test values of arm ``label`` of ``run`` on ``target`` (``arms``: the target's arms)."""
+    if label not in arms:
+        raise AntkitError(f"{run}: target '{target}' has no arm '{label}' (its arms: {', '.join(arms)})")
+    path = test_values_path(run, target, label)
+    if not path.exists():
+        raise AntkitError(f"{path}: missing; arms finished by an older antkit get their per-user values when "
+                          "the run's command is run again")
+    return _per_user_values(path)
+
+
+def _check_same_data(run: Path, other: Path) -> None:
+    """Refuse two runs whose arms cannot be paired user by user: other data, or another evaluation protocol."""
+    results = [read_results(Path(folder) / RESULTS) for folder in (run, other)]
+    data = [dotted_fields(found["recipe"].get("data", {})) for found in results]
+    differing = sorted(key for key in set(data[0]) | set(data[1]) if data[0].get(key) != data[1].get(key))
+    if differing:
+        problem = f"data.{differing[0]}: {data[0].get(differing[0])!r} against {data[1].get(differing[0])!r}"
+    elif excludes_history(results[0]) != excludes_history(results[1]):
+        problem = "one ranks the input items, the other leaves them out (evaluation.exclude_history)"
+    else:
+        return
+    raise AntkitError(f"{run} and {other} are runs of different data or protocol ({problem}); their arms cannot be "
+                      "compared user by user")
 
 
 def _user_groups(run: Path, target: str, by: str, groups: int, users: int, overrides: list[str],
