@@ -39,3 +39,22 @@ def test_empty_and_single_row_inputs():
     """An adaptor may see no item of its modality in a batch: zero rows give an empty result, not an error."""
     assert dropout_copies(torch.zeros(0, 5), 3, 0.2).shape == (3, 0, 5)
     assert dropout_once(torch.ones(1, 1), 0.2).shape == (1, 1)
+
+
+def test_parts_drawn_on_threads_give_the_masks_of_one_sequential_draw(monkeypatch):
+    """A large draw is split over threads; each part's generator starts where the part does, so the masks are
+    those of one PCG64DXSM stream seeded from torch's generator, whatever the parts and threads."""
+    import numpy as np
+
+    from antkit.model import dropout
+
+    x = torch.randn(301, 7)  # 8 x 2,107 = 16,856 lanes = 4,214 words, split unevenly below
+    torch.manual_seed(3)
+    seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64))
+    lanes = torch.from_numpy(np.random.PCG64DXSM(seed).random_raw(4214).view(np.int16).copy())
+    expected = (lanes >= -32768 + round(0.2 * 65536)).view(8, 301, 7)
+    for part_words, threads in ((1 << 20, 1), (64, 2), (50, 3)):
+        monkeypatch.setattr(dropout, "_PART_WORDS", part_words)
+        monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+        torch.manual_seed(3)
+        assert torch.equal(dropout_copies(x, 8, 0.2) != 0, expected), (part_words, threads)
