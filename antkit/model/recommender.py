@@ -18,6 +18,14 @@ from antkit.model.losses import cosine_scores, full_softmax_loss, image_text_los
 Objective = Literal["full", "in_batch"]
 
 
+def gather_rows(table: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``table[index]`` for a (N, D) table and an index of any shape, through ``index_select``: its backward
+    adds the rows' gradients with ``index_add_``, in a fixed order on a CPU, where the backward of advanced
+    indexing (``index_put_`` with accumulation, an item repeated across positions) sums them in an order that
+    varies from run to run, so that two runs of one recipe drifted apart."""
+    return table.index_select(0, index.reshape(-1)).view(*index.shape, table.shape[-1])
+
+
 @dataclass
 class Batch:
     """Left-aligned sequences (B, L) with a target (item id, 0 = none) at each position that has one."""
@@ -79,12 +87,12 @@ class SequentialRecommender(nn.Module):
         has_target = batch.targets > 0
         if objective == "full":
             table = self.item_table(catalogue)
-            states = self.user_states(table[batch.inputs], batch.lengths)
+            states = self.user_states(gather_rows(table, batch.inputs), batch.lengths)
             return full_softmax_loss(states[has_target], batch.targets[has_target], table, self.temperature)
 
         needed = torch.unique(torch.cat([batch.inputs.flatten(), batch.targets.flatten()]))  # sorted ids
         vectors, adapted = self.item_vectors(catalogue, needed)
-        states = self.user_states(vectors[torch.searchsorted(needed, batch.inputs)], batch.lengths)
+        states = self.user_states(gather_rows(vectors, torch.searchsorted(needed, batch.inputs)), batch.lengths)
         targets = torch.searchsorted(needed, batch.targets[has_target])
         distinct, target_index = torch.unique(targets, return_inverse=True)
         loss = in_batch_loss(states[has_target], target_index, vectors[distinct], self.temperature)
