@@ -18,6 +18,14 @@ from antkit.report.groups import GROUPINGS
 COLUMNS = ("difference", "relative", "± 2 SE")
 
 
+def _add_comparison_columns(table: Table, labels: list[str]) -> None:
+    """The columns of ``render_comparison``'s rows: metric, both arms, the difference and its noise."""
+    table.add_column("metric")
+    for column in (*labels, *COLUMNS):
+        table.add_column(column, justify="right")
+    table.add_column("noise")
+
+
 def compare(
     run: Path = typer.Argument(..., help="a run folder (holding results.json)"),
     first: str = typer.Argument(..., help="an arm's label, e.g. 'ANT (relearn)'"),
@@ -43,10 +51,7 @@ def compare(
     names = (first, second) if second_run is None else (f"{first} ({run.name})", f"{second} ({second_run.name})")
     target, labels = escape(comparison["target"]), [escape(name) for name in names]  # text, not markup
     table = Table(title=f"{target}: {labels[0]} - {labels[1]}, paired over {comparison['users']:,} test users")
-    table.add_column("metric")
-    for column in (*labels, *COLUMNS):
-        table.add_column(column, justify="right")
-    table.add_column("noise")
+    _add_comparison_columns(table, labels)
     for row in render_comparison(comparison):
         table.add_row(*row)
     console = stdout_console()
@@ -60,10 +65,7 @@ def _group_table(comparison: dict, labels: list[str]) -> Table:
     table = Table(title=f"{escape(comparison['target'])}: by {GROUPINGS[comparison['by']]}")
     table.add_column(comparison["by"])
     table.add_column("users", justify="right")
-    table.add_column("metric")
-    for column in (*labels, *COLUMNS):
-        table.add_column(column, justify="right")
-    table.add_column("noise")
+    _add_comparison_columns(table, labels)
     for group in comparison["groups"]:
         span = str(group["low"]) if group["low"] == group["high"] else f"{group['low']}-{group['high']}"
         rows = render_comparison(group)

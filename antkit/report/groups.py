@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from antkit.data.splits import evaluation_set
 from antkit.report.analysis import paired_comparison
 
 # grouping -> what its values count, for table titles
@@ -24,16 +25,16 @@ class UserGroup:
 
 
 def grouping_values(sequences: list[np.ndarray], by: str, max_length: int) -> np.ndarray:
-    """One value per test user (users with at least 3 items, in order): for ``item-popularity`` how often the
-    held-out (last) item occurs in the training part of all sequences (every item but the last two), for
+    """One value per test user (``evaluation_set``'s test cases, in order): for ``item-popularity`` how often the
+    held-out item occurs in the training part of all sequences (every item but the last two), for
     ``history-length`` the number of input items (at most ``max_length``)."""
-    tested = [s for s in sequences if len(s) >= 3]
+    cases = evaluation_set(sequences, "test", max_length)
     if by == "item-popularity":
         training = np.concatenate([s[:-2] for s in sequences]) if sequences else np.zeros(0, dtype=np.int64)
         counts = np.bincount(training, minlength=max((int(s.max()) for s in sequences), default=0) + 1)
-        return counts[np.array([s[-1] for s in tested], dtype=np.int64)]
+        return counts[cases.targets.numpy()]
     if by == "history-length":
-        return np.array([min(len(s) - 1, max_length) for s in tested], dtype=np.int64)
+        return cases.lengths.numpy()
     raise ValueError(f"unknown grouping '{by}' (known: {', '.join(GROUPINGS)})")
 
 
