@@ -1,11 +1,12 @@
 """antkit: transferable, multi-modal sequential recommendation (ANT: multi-modality + re-learning)."""
 
-from antkit.hugepages import prefer_huge_pages
+from antkit.memory import fix_glibc_thresholds, prefer_huge_pages
 from antkit.plugins import hookimpl
 
 __version__ = "0.1.0"
 
-prefer_huge_pages()  # before torch loads: see antkit/hugepages.py
+prefer_huge_pages()  # before torch loads: see antkit/memory.py
+fix_glibc_thresholds()
 
 
 def run(recipe, out=None, overrides=(), **options):

@@ -423,3 +423,91 @@ def test_linear_adaptor_reset_parameters(registry):
     adaptor.reset_parameters()
     assert torch.count_nonzero(adaptor.linear.bias) == 0
     assert abs(adaptor.linear.weight.std().item() - 0.02) < 0.001
+
+
+# ----------------------------------------------------------------------------------------------- workspace
+
+
+def test_training_steps_reuse_the_workspace_and_evaluation_frees_it(registry):
+    """The per-expert dropped copies and the expert outputs live in the same memory step after step (a CPU
+    spends as long faulting in fresh memory as computing on it); eval() gives that memory back."""
+    moe = make_moe(registry, in_dim=16, dim=8, experts=4)
+    x = torch.randn(30, 16)
+    pointers = []
+    for _ in range(3):
+        moe(x).sum().backward()
+        pointers.append({name: buffer.tensor.data_ptr() for name, buffer in moe.workspace._buffers.items()})
+    assert set(pointers[0]) == {"dropped", "experts", "expert_gradients"}
+    assert pointers[0] == pointers[1] == pointers[2]
+    moe.eval()
+    assert moe.workspace._buffers == {}
+
+
+@pytest.mark.parametrize("dropout_masks", ["independent", "shared"])
+def test_two_forward_passes_before_one_backward_keep_their_own_buffers(registry, dropout_masks):
+    """Gradient accumulation over two passes gives the sum of two separate passes' gradients: the second pass
+    must not reuse memory the first pass's graph still needs."""
+    moe = make_moe(registry, in_dim=12, dim=6, experts=3, dropout_masks=dropout_masks, noisy_gate=False)
+    with torch.no_grad():
+        moe.gate.normal_()
+    first, second = torch.randn(20, 12), torch.randn(20, 12)
+    torch.manual_seed(4)
+    (moe(first).square().sum() + moe(second).pow(3).sum()).backward()
+    together = {name: parameter.grad.clone() for name, parameter in moe.named_parameters() if parameter.grad is not None}
+    moe.zero_grad()
+    torch.manual_seed(4)
+    moe(first).square().sum().backward()
+    moe(second).pow(3).sum().backward()
+    for name, grad in together.items():
+        assert torch.allclose(grad, getattr(moe, name).grad, rtol=1e-5, atol=1e-6), name
+
+
+def _mixture_with_plain_autograd(moe, x):
+    """The mixture as plain autograd operations, fresh tensors and all (what MixedExperts replaces)."""
+    gates = moe.gates(x)
+    k, in_dim, dim = moe.weight.shape
+    low_precision = moe.config.precision == "bfloat16"
+    inputs = x.to(torch.bfloat16) if low_precision else x
+    weight = moe.weight.to(torch.bfloat16) if low_precision else moe.weight
+    if moe.training and moe.config.dropout and moe.config.dropout_masks == "independent":
+        experts = torch.bmm(dropout_copies(inputs, k, moe.config.dropout), weight)
+    else:
+        inputs = dropout_once(inputs, moe.config.dropout) if moe.training and moe.config.dropout else inputs
+        experts = (inputs @ weight.permute(1, 0, 2).reshape(in_dim, k * dim)).view(-1, k, dim).transpose(0, 1)
+    mixed = torch.bmm(gates.unsqueeze(1), experts.to(gates.dtype).transpose(0, 1)).squeeze(1)
+    if moe.center is not None:
+        mixed = mixed - gates @ torch.bmm(moe.center[:, None, :], moe.weight).squeeze(1)
+    if moe.bias is not None:
+        mixed = mixed + gates @ moe.bias
+    return mixed
+
+
+@pytest.mark.parametrize("dropout", [0.2, 0.0])
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+@pytest.mark.parametrize("dropout_masks", ["independent", "shared"])
+@pytest.mark.parametrize("expert", ["whitening", "linear"])
+def test_workspace_mixture_equals_plain_autograd_bit_for_bit(registry, expert, dropout_masks, precision, dropout):
+    """Outputs and every gradient are the very bits plain autograd gives, over two steps (the second reusing
+    the first's memory)."""
+    moe = make_moe(registry, in_dim=40, dim=24, experts=4, expert=expert, dropout_masks=dropout_masks,
+                   precision=precision, dropout=dropout)
+    with torch.no_grad():
+        for parameter in moe.parameters():
+            parameter.normal_(std=0.3)
+    x = torch.randn(70, 40)
+    weights = torch.linspace(-1, 1, 70 * 24).view(70, 24)
+    runs = []
+    for forward in (moe, lambda features: _mixture_with_plain_autograd(moe, features)):
+        moe.zero_grad(set_to_none=True)
+        torch.manual_seed(9)
+        outputs = []
+        for _ in range(2):  # two training steps' passes, gradients accumulated
+            output = forward(x)
+            (output * weights).sum().backward()
+            outputs.append(output.detach())
+        runs.append((outputs,
+                     {name: parameter.grad.clone() for name, parameter in moe.named_parameters()}))
+    (ours, our_grads), (plain, plain_grads) = runs
+    assert all(torch.equal(a, b) for a, b in zip(ours, plain))
+    for name, grad in plain_grads.items():
+        assert torch.equal(our_grads[name], grad), name

@@ -18,6 +18,8 @@ from torch import nn
 from antkit.components.base import Adaptor, ComponentConfig
 from antkit.model.dropout import dropout_copies, dropout_once
 from antkit.model.init import STD
+from antkit.model.mixing import MixedExperts
+from antkit.model.workspace import Workspace
 from antkit.plugins import hookimpl
 
 
@@ -59,6 +61,7 @@ class MixtureOfExperts(Adaptor):
         self.bias = None if whitening else nn.Parameter(torch.empty(k, dim))  # c_k
         self.gate = nn.Parameter(torch.empty(in_dim, k))  # W_g
         self.noise = nn.Parameter(torch.empty(in_dim, k))  # W_n
+        self.workspace = Workspace()  # the large per-step tensors' memory, reused while training
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -66,6 +69,11 @@ class MixtureOfExperts(Adaptor):
         for parameter in (self.center, self.bias, self.gate, self.noise):
             if parameter is not None:
                 nn.init.zeros_(parameter)
+
+    def train(self, mode: bool = True) -> MixtureOfExperts:
+        if not mode:  # evaluation needs none of the training step's buffers: give their memory back
+            self.workspace.clear()
+        return super().train(mode)
 
     def gates(self, x: torch.Tensor) -> torch.Tensor:
         """Expert weights (N, K) from the raw feature ``x`` (N, in_dim)."""
@@ -76,21 +84,18 @@ class MixtureOfExperts(Adaptor):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         gates = self.gates(x)  # (N, K)
-        k, in_dim, dim = self.weight.shape
+        k = self.config.experts
         dropout = self.config.dropout if self.training else 0.0
         low_precision = self.config.precision == "bfloat16"
         inputs = x.to(torch.bfloat16) if low_precision else x
         weight = self.weight.to(torch.bfloat16) if low_precision else self.weight
         if dropout and self.config.dropout_masks == "independent":
             # each reference expert owns its dropout layer: K differently dropped copies of x
-            experts = torch.bmm(dropout_copies(inputs, k, dropout), weight)  # (K, N, dim)
-        else:
-            inputs = dropout_once(inputs, dropout) if dropout else inputs
-            # all experts in one matrix product: x W_k for every k
-            experts = (inputs @ weight.permute(1, 0, 2).reshape(in_dim, k * dim)).view(-1, k, dim).transpose(0, 1)
-        # sum_k g_k E_k for every item: one batched (1 x K) @ (K x dim) product over the items, forward and
-        # backward faster than a broadcast product and a sum (einsum runs it as N separate products)
-        mixed = torch.bmm(gates.unsqueeze(1), experts.to(gates.dtype).transpose(0, 1)).squeeze(1)  # (N, dim)
+            copies = self.workspace.take("dropped", (k, *inputs.shape), inputs.dtype, inputs.device)
+            inputs = dropout_copies(inputs, k, dropout, out=copies)
+        elif dropout:
+            inputs = dropout_once(inputs, dropout)
+        mixed = MixedExperts.apply(inputs, weight, gates, self.workspace)  # sum_k g_k (x_k W_k), (N, dim)
         # an expert's constant term (-W_k b_k or c_k) is the same for every item: mix the K constants with the
         # gates, (N, K) @ (K, dim), instead of adding them to the (K, N, dim) expert outputs
         if self.center is not None:

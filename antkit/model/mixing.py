@@ -1,0 +1,60 @@
+"""The experts' products and their gated mixture, ``sum_k g_k(x) (x_k W_k)`` for every item, as one autograd
+function whose large tensors live in a workspace.
+
+Autograd would allocate the (K, N, dim) expert outputs and their gradient afresh at every step; here they are
+taken from the adaptor's workspace (``antkit.model.workspace``), which on a CPU spares faulting in tens of
+megabytes of new memory per modality and step. The operations, and so the results, are those autograd would
+run: the forward ``bmm``/``mm`` and mixing ``bmm``, and in the backward the same products for the weights' and
+the gates' gradients (``tests/test_adaptors.py`` checks the gradients bit for bit against plain autograd).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from antkit.model.workspace import Workspace
+
+
+class MixedExperts(torch.autograd.Function):
+    """``inputs`` (K, N, in): each expert's own input, or (N, in): one input for all experts; ``weight`` (K, in,
+    dim); ``gates`` (N, K) -> (N, dim). The inputs get no gradient (the adaptors' features are frozen). The
+    products run in the inputs' and weight's dtype (bfloat16 with ``precision: bfloat16``), the mixing in the
+    gates'."""
+
+    @staticmethod
+    def forward(ctx, inputs: torch.Tensor, weight: torch.Tensor, gates: torch.Tensor, workspace: Workspace):
+        experts, in_dim, dim = weight.shape
+        items = gates.shape[0]
+        if inputs.dim() == 3:  # one product per expert: (K, N, dim), read item-major below
+            outputs = workspace.take("experts", (experts, items, dim), weight.dtype, weight.device)
+            by_item = torch.bmm(inputs, weight, out=outputs).transpose(0, 1)
+        else:  # all experts in one product: (N, K * dim), item-major already
+            outputs = workspace.take("experts", (items, experts * dim), weight.dtype, weight.device)
+            stacked = weight.permute(1, 0, 2).reshape(in_dim, experts * dim)
+            by_item = torch.mm(inputs, stacked, out=outputs).view(items, experts, dim)
+        by_item = by_item.to(gates.dtype)
+        # sum_k g_k E_k for every item: one batched (1 x K) @ (K x dim) product over the items, forward and
+        # backward faster than a broadcast product and a sum (einsum runs it as N separate products)
+        mixed = torch.bmm(gates.unsqueeze(1), by_item).squeeze(1)
+        ctx.save_for_backward(inputs, gates, by_item)
+        ctx.workspace = workspace
+        return mixed
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        inputs, gates, by_item = ctx.saved_tensors
+        items, experts, dim = by_item.shape
+        grad_weight = grad_gates = None
+        if ctx.needs_input_grad[2]:
+            grad_gates = torch.bmm(grad.unsqueeze(1), by_item.transpose(1, 2)).squeeze(1)
+        if ctx.needs_input_grad[1]:
+            # d mixed / d E_k = g_k: the (N, K, 1) x (N, 1, dim) outer products, written into the workspace
+            grad_by_item = ctx.workspace.take("expert_gradients", (items, experts, dim), grad.dtype, grad.device)
+            grad_by_item = torch.mul(gates.unsqueeze(2), grad.unsqueeze(1), out=grad_by_item).to(inputs.dtype)
+            if inputs.dim() == 3:
+                grad_weight = torch.bmm(inputs.transpose(1, 2), grad_by_item.transpose(0, 1))
+            else:
+                in_dim = inputs.shape[1]
+                grad_weight = torch.mm(inputs.t(), grad_by_item.view(items, experts * dim))
+                grad_weight = grad_weight.view(in_dim, experts, dim).permute(1, 0, 2)
+        return None, grad_weight, grad_gates, None
