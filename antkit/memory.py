@@ -10,8 +10,8 @@
   MB at ANT's sizes) then cost page faults at every step, or not, depending on what was freed before. antkit
   fixes the threshold at glibc's largest, 32 MiB, and keeps up to 128 MiB of freed heap for reuse. Tensors
   above 32 MiB (an adaptor's per-step buffers) are kept in workspaces instead (``antkit.model.workspace``).
-  Set ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` (or either in ``GLIBC_TUNABLES``) to choose
-  yourself.
+  This changes malloc for the whole process that imports antkit; set ``MALLOC_MMAP_THRESHOLD_`` or
+  ``MALLOC_TRIM_THRESHOLD_`` (or either in ``GLIBC_TUNABLES``) to choose yourself.
 
 docs/performance.md has the measurements.
 """
@@ -19,7 +19,6 @@ docs/performance.md has the measurements.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import platform
 
@@ -43,6 +42,7 @@ def fix_glibc_thresholds() -> bool:
     tunables = os.environ.get("GLIBC_TUNABLES", "")
     if any(name in os.environ for name in GLIBC_SETTINGS) or any(name in tunables for name in GLIBC_TUNABLES):
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
-        libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    libc = ctypes.CDLL(None)  # the process's own C library
+    mmap_set = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    trim_set = libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    return bool(mmap_set) and bool(trim_set)

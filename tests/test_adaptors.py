@@ -441,6 +441,25 @@ def test_training_steps_reuse_the_workspace_and_evaluation_frees_it(registry):
     assert pointers[0] == pointers[1] == pointers[2]
     moe.eval()
     assert moe.workspace._buffers == {}
+    moe(x)  # evaluation allocates as usual and keeps nothing
+    assert moe.workspace._buffers == {}
+
+
+def test_inference_mode_forwards_leave_no_buffer_behind_for_training(registry):
+    """A tensor made under torch.inference_mode cannot be written outside it: such forwards (evaluation, or a
+    training-mode forward) must not fill the workspace that the next training step reuses."""
+    moe = make_moe(registry, in_dim=16, dim=8, experts=4)
+    x = torch.randn(30, 16)
+    for training in (False, True):
+        moe.train(training)
+        with torch.inference_mode():
+            moe(x)
+        moe.train()
+        moe(x).sum().backward()  # would fail writing into an inference-mode buffer
+    with torch.no_grad():
+        moe(x)
+    moe(x).sum().backward()
+    assert moe.weight.grad is not None
 
 
 @pytest.mark.parametrize("dropout_masks", ["independent", "shared"])
@@ -511,3 +530,24 @@ def test_workspace_mixture_equals_plain_autograd_bit_for_bit(registry, expert, d
     assert all(torch.equal(a, b) for a, b in zip(ours, plain))
     for name, grad in plain_grads.items():
         assert torch.equal(our_grads[name], grad), name
+
+
+@pytest.mark.parametrize("dropout_masks", ["independent", "shared"])
+def test_inputs_that_need_a_gradient_get_plain_autograds_gradient(registry, dropout_masks):
+    """Features are frozen in antkit, but an adaptor fed trainable inputs passes them the very gradient plain
+    autograd would; a second derivative through the mixture is refused with a clear error."""
+    moe = make_moe(registry, in_dim=20, dim=12, experts=3, dropout_masks=dropout_masks)
+    with torch.no_grad():
+        for parameter in moe.parameters():
+            parameter.normal_(std=0.3)
+    grads = []
+    for forward in (moe, lambda features: _mixture_with_plain_autograd(moe, features)):
+        x = torch.randn(15, 20, generator=torch.Generator().manual_seed(1)).requires_grad_()
+        torch.manual_seed(3)
+        forward(x).square().sum().backward()
+        grads.append(x.grad)
+    assert torch.equal(grads[0], grads[1])
+    x = torch.randn(15, 20, requires_grad=True)
+    (first,) = torch.autograd.grad(moe(x).square().sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        first.sum().backward()

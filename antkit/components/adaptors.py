@@ -75,6 +75,11 @@ class MixtureOfExperts(Adaptor):
             self.workspace.clear()
         return super().train(mode)
 
+    def _scratch(self, x: torch.Tensor) -> Workspace:
+        """The adaptor's workspace for a CPU training step; an empty one (fresh memory) for anything else."""
+        reuse = self.training and torch.is_grad_enabled() and x.device.type == "cpu"
+        return self.workspace if reuse else Workspace()
+
     def gates(self, x: torch.Tensor) -> torch.Tensor:
         """Expert weights (N, K) from the raw feature ``x`` (N, in_dim)."""
         logits = x @ self.gate
@@ -89,13 +94,14 @@ class MixtureOfExperts(Adaptor):
         low_precision = self.config.precision == "bfloat16"
         inputs = x.to(torch.bfloat16) if low_precision else x
         weight = self.weight.to(torch.bfloat16) if low_precision else self.weight
+        workspace = self._scratch(x)
         if dropout and self.config.dropout_masks == "independent":
             # each reference expert owns its dropout layer: K differently dropped copies of x
-            copies = self.workspace.take("dropped", (k, *inputs.shape), inputs.dtype, inputs.device)
+            copies = workspace.take("dropped", (k, *inputs.shape), inputs.dtype, inputs.device)
             inputs = dropout_copies(inputs, k, dropout, out=copies)
         elif dropout:
             inputs = dropout_once(inputs, dropout)
-        mixed = MixedExperts.apply(inputs, weight, gates, self.workspace)  # sum_k g_k (x_k W_k), (N, dim)
+        mixed = MixedExperts.apply(inputs, weight, gates, workspace)  # sum_k g_k (x_k W_k), (N, dim)
         # an expert's constant term (-W_k b_k or c_k) is the same for every item: mix the K constants with the
         # gates, (N, K) @ (K, dim), instead of adding them to the (K, N, dim) expert outputs
         if self.center is not None:

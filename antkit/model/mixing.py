@@ -11,14 +11,14 @@ the gates' gradients (``tests/test_adaptors.py`` checks the gradients bit for bi
 from __future__ import annotations
 
 import torch
+from torch.autograd.function import once_differentiable
 
 from antkit.model.workspace import Workspace
 
 
 class MixedExperts(torch.autograd.Function):
     """``inputs`` (K, N, in): each expert's own input, or (N, in): one input for all experts; ``weight`` (K, in,
-    dim); ``gates`` (N, K) -> (N, dim). The inputs get no gradient (the adaptors' features are frozen). The
-    products run in the inputs' and weight's dtype (bfloat16 with ``precision: bfloat16``), the mixing in the
+    dim); ``gates`` (N, K) -> (N, dim). The products run in the inputs' and weight's dtype (bfloat16 with ``precision: bfloat16``), the mixing in the
     gates'."""
 
     @staticmethod
@@ -36,25 +36,33 @@ class MixedExperts(torch.autograd.Function):
         # sum_k g_k E_k for every item: one batched (1 x K) @ (K x dim) product over the items, forward and
         # backward faster than a broadcast product and a sum (einsum runs it as N separate products)
         mixed = torch.bmm(gates.unsqueeze(1), by_item).squeeze(1)
-        ctx.save_for_backward(inputs, gates, by_item)
+        ctx.save_for_backward(inputs, weight, gates, by_item)
         ctx.workspace = workspace
         return mixed
 
     @staticmethod
+    @once_differentiable  # (the backward writes into the workspace: no graph of it for a second derivative)
     def backward(ctx, grad: torch.Tensor):
-        inputs, gates, by_item = ctx.saved_tensors
+        inputs, weight, gates, by_item = ctx.saved_tensors
         items, experts, dim = by_item.shape
-        grad_weight = grad_gates = None
+        in_dim = weight.shape[1]
+        grad_inputs = grad_weight = grad_gates = None
         if ctx.needs_input_grad[2]:
             grad_gates = torch.bmm(grad.unsqueeze(1), by_item.transpose(1, 2)).squeeze(1)
-        if ctx.needs_input_grad[1]:
-            # d mixed / d E_k = g_k: the (N, K, 1) x (N, 1, dim) outer products, written into the workspace
-            grad_by_item = ctx.workspace.take("expert_gradients", (items, experts, dim), grad.dtype, grad.device)
-            grad_by_item = torch.mul(gates.unsqueeze(2), grad.unsqueeze(1), out=grad_by_item).to(inputs.dtype)
-            if inputs.dim() == 3:
+        if not (ctx.needs_input_grad[0] or ctx.needs_input_grad[1]):
+            return grad_inputs, grad_weight, grad_gates, None
+        # d mixed / d E_k = g_k: the (N, K, 1) x (N, 1, dim) outer products, written into the workspace
+        grad_by_item = ctx.workspace.take("expert_gradients", (items, experts, dim), grad.dtype, grad.device)
+        grad_by_item = torch.mul(gates.unsqueeze(2), grad.unsqueeze(1), out=grad_by_item).to(inputs.dtype)
+        if inputs.dim() == 3:
+            if ctx.needs_input_grad[0]:
+                grad_inputs = torch.bmm(grad_by_item.transpose(0, 1), weight.transpose(1, 2))
+            if ctx.needs_input_grad[1]:
                 grad_weight = torch.bmm(inputs.transpose(1, 2), grad_by_item.transpose(0, 1))
-            else:
-                in_dim = inputs.shape[1]
-                grad_weight = torch.mm(inputs.t(), grad_by_item.view(items, experts * dim))
-                grad_weight = grad_weight.view(in_dim, experts, dim).permute(1, 0, 2)
-        return None, grad_weight, grad_gates, None
+        else:
+            flat = grad_by_item.view(items, experts * dim)
+            if ctx.needs_input_grad[0]:
+                grad_inputs = torch.mm(flat, weight.permute(1, 0, 2).reshape(in_dim, experts * dim).t())
+            if ctx.needs_input_grad[1]:
+                grad_weight = torch.mm(inputs.t(), flat).view(in_dim, experts, dim).permute(1, 0, 2)
+        return grad_inputs, grad_weight, grad_gates, None

@@ -3,8 +3,9 @@
 On a CPU a fresh tensor of tens of megabytes is new memory from the kernel, and each page is faulted in and
 zeroed when first written: for the mixture-of-experts adaptors over a whole catalogue (several 40-160 MB
 tensors a step) that costs about as much as the arithmetic done on them. A workspace hands out the same memory
-again, step after step, once nothing else refers to it any more (not a saved tensor of a graph still waiting for
-its backward pass, not a view somebody kept), so reuse can never overwrite something still needed.
+again, step after step, once no tensor refers to it any more (not a saved tensor of a graph still waiting for
+its backward pass, not a view somebody kept). One training thread uses a workspace; adaptors use one only for
+training steps on a CPU (a GPU's caching allocator already reuses memory), and evaluation allocates as usual.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ import math
 
 import torch
 
-
-def _users(storage: torch.UntypedStorage) -> int:
-    """How many tensors (and storage handles) refer to ``storage``."""
-    return torch._C._storage_Use_Count(storage._cdata)
+# the number of references to a tensor storage: a private torch function; without it nothing is reused
+_storage_users = getattr(torch._C, "_storage_Use_Count", None)
 
 
 class _Buffer:
@@ -25,13 +24,13 @@ class _Buffer:
     def __init__(self, size: int, dtype: torch.dtype, device: torch.device):
         self.tensor = torch.empty(size, dtype=dtype, device=device)
         self.storage = self.tensor.untyped_storage()
-        self.own_users = _users(self.storage)
+        self.own_users = _storage_users(self.storage._cdata) if _storage_users else None
 
     def free_for(self, size: int, dtype: torch.dtype, device: torch.device) -> bool:
-        """Large enough, of that kind, and used by nothing else (no view handed out, no saved tensor alive)."""
+        """Large enough, of that kind, and used by no other tensor (no view handed out, no saved tensor alive)."""
         tensor = self.tensor
-        return (tensor.numel() >= size and tensor.dtype == dtype and tensor.device == device
-                and _users(self.storage) == self.own_users)
+        return (self.own_users is not None and tensor.numel() >= size and tensor.dtype == dtype
+                and tensor.device == device and _storage_users(self.storage._cdata) == self.own_users)
 
 
 class Workspace:
