@@ -197,3 +197,28 @@ def test_last_states_equal_full_pass_at_last_positions(registry):
     lengths = torch.tensor([7, 1, 3, 5, 2])
     full = backbone(items, lengths)[torch.arange(5), lengths - 1]
     assert torch.allclose(backbone.last_states(items, lengths), full, atol=1e-5)
+
+
+def test_window_rows_take_the_backbones_last_states(registry, monkeypatch):
+    """Windows over histories longer than the inputs have one target, after their last position: they run
+    through last_states (less work), the whole sequences through the full pass, and the loss is unchanged."""
+    n_items = 12
+    model, catalogue = make_model(registry, n_items)
+    rng = np.random.default_rng(0)
+    sequences = [rng.integers(1, n_items + 1, size=n).astype(np.int64) for n in (5, 14, 11)]
+    segments = training_segments(sequences, MAX_LENGTH)
+    windows = sum(1 for _, targets in segments if (np.asarray(targets) > 0).sum() == 1)
+    batch = collate(segments, list(range(len(segments))))
+    calls = []
+    last_states = model.backbone.last_states
+    monkeypatch.setattr(model.backbone, "last_states", lambda items, lengths: calls.append(len(lengths))
+                        or last_states(items, lengths))
+    with torch.no_grad():
+        got = model(batch, catalogue, objective="full")
+        has_target = batch.targets > 0
+        states = model.user_states(model.item_table(catalogue)[batch.inputs], batch.lengths)[has_target]
+        table = model.item_table(catalogue)
+        logits = F.cosine_similarity(states[:, None], table[None, 1:], dim=-1) / model.temperature
+        expected = F.cross_entropy(logits, batch.targets[has_target] - 1)
+    assert windows >= 2 and calls == [windows]
+    assert torch.allclose(got, expected, atol=1e-5), (got.item(), expected.item())

@@ -78,24 +78,48 @@ class SequentialRecommender(nn.Module):
         """(B, L, D) item vectors -> (B, L, D) user state after each prefix."""
         return self.backbone(item_vectors, lengths)
 
+    def target_states(self, item_vectors: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """The user states (T, D) at the batch's positions that have a target, and those targets (T,).
+
+        A row whose only target follows its last input (a window over a history longer than the model's inputs,
+        which the reference runs as a padded sequence of its own) needs the state after its last position only:
+        those rows take the backbone's ``last_states``, which may skip work for the other positions.
+        """
+        has_target = batch.targets > 0
+        rows = torch.arange(len(batch.lengths), device=batch.lengths.device)
+        last_only = (has_target.sum(1) == 1) & has_target[rows, batch.lengths - 1]
+        if not bool(last_only.any()):
+            return self.user_states(item_vectors, batch.lengths)[has_target], batch.targets[has_target]
+        parts = []
+        whole = ~last_only
+        if bool(whole.any()):
+            lengths = batch.lengths[whole]
+            span = int(lengths.max())
+            states = self.user_states(item_vectors[whole, :span], lengths)
+            targets = batch.targets[whole, :span]
+            parts.append((states[targets > 0], targets[targets > 0]))
+        lengths = batch.lengths[last_only]
+        span = int(lengths.max())
+        states = self.backbone.last_states(item_vectors[last_only, :span], lengths)
+        parts.append((states, batch.targets[rows[last_only], lengths - 1]))
+        return torch.cat([state for state, _ in parts]), torch.cat([target for _, target in parts])
+
     def scores(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
         return cosine_scores(users, items, self.temperature)
 
     def forward(self, batch: Batch, catalogue: Catalogue, objective: Objective, image_text_weight: float = 0.0):
         """Training loss of ``batch``: ``full`` softmax over the whole catalogue (target domain), or ``in_batch``
         softmax plus ``image_text_weight`` x image-text loss (pre-training)."""
-        has_target = batch.targets > 0
         if objective == "full":
             table = self.item_table(catalogue)
-            states = self.user_states(gather_rows(table, batch.inputs), batch.lengths)
-            return full_softmax_loss(states[has_target], batch.targets[has_target], table, self.temperature)
+            states, targets = self.target_states(gather_rows(table, batch.inputs), batch)
+            return full_softmax_loss(states, targets, table, self.temperature)
 
         needed = torch.unique(torch.cat([batch.inputs.flatten(), batch.targets.flatten()]))  # sorted ids
         vectors, adapted = self.item_vectors(catalogue, needed)
-        states = self.user_states(gather_rows(vectors, torch.searchsorted(needed, batch.inputs)), batch.lengths)
-        targets = torch.searchsorted(needed, batch.targets[has_target])
-        distinct, target_index = torch.unique(targets, return_inverse=True)
-        loss = in_batch_loss(states[has_target], target_index, vectors[distinct], self.temperature)
+        states, targets = self.target_states(gather_rows(vectors, torch.searchsorted(needed, batch.inputs)), batch)
+        distinct, target_index = torch.unique(torch.searchsorted(needed, targets), return_inverse=True)
+        loss = in_batch_loss(states, target_index, vectors[distinct], self.temperature)
         if image_text_weight and "image" in adapted and "text" in adapted:
             ids = needed[distinct]
             loss = loss + image_text_weight * image_text_loss(
