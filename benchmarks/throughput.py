@@ -3,6 +3,7 @@
     python benchmarks/throughput.py                 # every setting (a few minutes on 2 cores)
     python benchmarks/throughput.py --only reference-independent --steps 5
     python benchmarks/throughput.py --device cuda   # on a GPU: adds the peak GPU memory
+    python benchmarks/throughput.py --only reference-independent --steps 20 --repeat 9   # median and range
 
 Settings:
 - ``default``: the default recipe (recipes/ant.yaml) on its built-in data (features from the cache, computed
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -176,6 +178,9 @@ def main() -> None:
     parser.add_argument("--only", choices=SETTINGS, action="append", help="run only these settings")
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per measurement")
     parser.add_argument("--device", default="cpu", help="'cpu' (default), 'cuda', 'cuda:1', ...")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each setting, interleaved, each in its own process: the table shows the median "
+                        "and, in brackets, the range (this machine varies from minute to minute)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -192,18 +197,30 @@ def main() -> None:
                "eval users/s", "x ref", "peak RSS GiB"] + (["peak GPU GiB"] if on_gpu else [])
     for column in columns:
         table.add_column(column, justify="right" if column not in ("setting", "feature dims") else "left")
-    for setting in args.only or SETTINGS:
-        output = subprocess.run([sys.executable, __file__, "--worker", setting, "--steps", str(args.steps),
-                                 "--device", args.device], capture_output=True, text=True, check=True).stdout
-        r = json.loads(output.strip().splitlines()[-1])
-        print(json.dumps(r), flush=True)
+    settings = args.only or SETTINGS
+    runs: dict[str, list[dict]] = {setting: [] for setting in settings}
+    for _ in range(max(1, args.repeat)):
+        for setting in settings:
+            output = subprocess.run([sys.executable, __file__, "--worker", setting, "--steps", str(args.steps),
+                                     "--device", args.device], capture_output=True, text=True, check=True).stdout
+            runs[setting].append(json.loads(output.strip().splitlines()[-1]))
+            print(json.dumps(runs[setting][-1]), flush=True)
+    for setting, results in runs.items():
+        r = results[0]
         reference = setting != "default"
+
+        def figure(key: str, scale: float = 1.0, digits: int = 0) -> str:
+            values = sorted(result[key] / scale for result in results)
+            median = statistics.median(values)
+            spread = f" ({values[0]:.{digits}f}-{values[-1]:.{digits}f})" if len(values) > 1 else ""
+            return f"{median:.{digits}f}{spread}"
+
         table.add_row(setting, str(r["items"]), "/".join(str(d) for d in r["dims"].values()),
-                      f"{r['pretrain_prefixes_per_s']:.0f}", f"{r['adapt_prefixes_per_s']:.0f}",
-                      f"{r['adapt_prefixes_per_s'] / REFERENCE['train']:.1f}" if reference else "",
-                      f"{r['eval_users_per_s']:.0f}",
-                      f"{r['eval_users_per_s'] / REFERENCE['eval']:.1f}" if reference else "",
-                      f"{r['peak_rss_gib']:.2f}", *([f"{r['peak_gpu_gib']:.2f}"] if on_gpu else []))
+                      figure("pretrain_prefixes_per_s"), figure("adapt_prefixes_per_s"),
+                      figure("adapt_prefixes_per_s", REFERENCE["train"], 1) if reference else "",
+                      figure("eval_users_per_s"),
+                      figure("eval_users_per_s", REFERENCE["eval"], 1) if reference else "",
+                      figure("peak_rss_gib", digits=2), *([figure("peak_gpu_gib", digits=2)] if on_gpu else []))
     Console(width=160).print(table)
     print(f"reference code (issue #2): {REFERENCE['train']:.0f} training sequences/s, {REFERENCE['eval']:.0f} "
           "evaluation users/s, 4.2 GB peak, batch 256, 5,000 items")
