@@ -196,7 +196,8 @@ def main() -> None:
     columns = ["setting", "items", "feature dims", "pretrain prefixes/s", "adapt prefixes/s", "x ref",
                "eval users/s", "x ref", "peak RSS GiB"] + (["peak GPU GiB"] if on_gpu else [])
     for column in columns:
-        table.add_column(column, justify="right" if column not in ("setting", "feature dims") else "left")
+        table.add_column(column, justify="right" if column not in ("setting", "feature dims") else "left",
+                         no_wrap=True)
     settings = args.only or SETTINGS
     runs: dict[str, list[dict]] = {setting: [] for setting in settings}
     for _ in range(max(1, args.repeat)):
@@ -221,7 +222,7 @@ def main() -> None:
                       figure("eval_users_per_s"),
                       figure("eval_users_per_s", REFERENCE["eval"], 1) if reference else "",
                       figure("peak_rss_gib", digits=2), *([figure("peak_gpu_gib", digits=2)] if on_gpu else []))
-    Console(width=160).print(table)
+    Console(width=200).print(table)
     print(f"reference code (issue #2): {REFERENCE['train']:.0f} training sequences/s, {REFERENCE['eval']:.0f} "
           "evaluation users/s, 4.2 GB peak, batch 256, 5,000 items")
 
