@@ -35,14 +35,13 @@ def prefer_huge_pages() -> None:
     os.environ.setdefault(SWITCH, "1")
 
 
-def fix_glibc_thresholds() -> bool:
-    """Fix glibc's allocation thresholds (above) unless the user set them; whether they were set here."""
+def fix_glibc_thresholds() -> None:
+    """Fix glibc's allocation thresholds (above) unless the user set them, or this is not glibc."""
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
-        return False
+        return
     tunables = os.environ.get("GLIBC_TUNABLES", "")
     if any(name in os.environ for name in GLIBC_SETTINGS) or any(name in tunables for name in GLIBC_TUNABLES):
-        return False
+        return
     libc = ctypes.CDLL(None)  # the process's own C library
-    mmap_set = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-    trim_set = libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-    return bool(mmap_set) and bool(trim_set)
+    libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)  # (its return value says little: glibc accepts too-large values)
+    libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)

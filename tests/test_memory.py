@@ -1,4 +1,5 @@
-"""Importing antkit (before torch) makes torch back large CPU tensors with 2 MB pages: far fewer page faults."""
+"""Importing antkit (before torch) makes torch back large CPU tensors with 2 MB pages (far fewer page faults)
+and fixes glibc's allocation thresholds; a user's own setting of either is kept."""
 
 import os
 import platform
@@ -23,11 +24,16 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 THP = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 
 
+def _run(code: str, unset: str, **settings: str) -> str:
+    """The last line ``code`` prints in a fresh interpreter whose environment lacks variables starting with
+    ``unset`` (as for a user who did not choose) and has ``settings``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(unset)} | settings
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return result.stdout.strip().splitlines()[-1]
+
+
 def _page_faults() -> int:
-    env = {key: value for key, value in os.environ.items() if key != SWITCH}  # as for a user who did not choose
-    result = subprocess.run([sys.executable, "-c", FRESH_ALLOCATIONS], capture_output=True, text=True, env=env,
-                            check=True)
-    return int(result.stdout.split()[-1])
+    return int(_run(FRESH_ALLOCATIONS, unset=SWITCH))
 
 
 @pytest.mark.skipif(not THP.exists() or "[never]" in THP.read_text(), reason="no transparent huge pages here")
@@ -65,10 +71,7 @@ print(fresh_mapping, kept_for_reuse)
 
 
 def _glibc_serves_20_mib(**settings: str) -> str:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MALLOC_")}
-    env.update(settings)
-    return subprocess.run([sys.executable, "-c", BLOCK_OF_20_MIB], capture_output=True, text=True, env=env,
-                          check=True).stdout.strip()
+    return _run(BLOCK_OF_20_MIB, unset="MALLOC_", **settings)
 
 
 @pytest.mark.skipif(not (sys.platform == "linux" and platform.libc_ver()[0] == "glibc"

@@ -99,9 +99,9 @@ def dropout_copies(x: torch.Tensor, copies: int, p: float, out: torch.Tensor | N
     written into ``out`` when given (a contiguous tensor of that shape and dtype, e.g. from a workspace)."""
     if out is None:
         out = torch.empty((copies, *x.shape), dtype=x.dtype, device=x.device)
-    scaled = (x * (1.0 / (1.0 - p))).contiguous()
     if not out.numel():
         return out
+    scaled = (x * (1.0 / (1.0 - p))).contiguous()
     if out.device.type == "cpu" and out.dtype in _NUMPY_DTYPES and not scaled.requires_grad:
         _fill_on_cpu(out.view(-1).numpy(), scaled.view(-1).numpy(), p)
     else:

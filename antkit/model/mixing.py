@@ -16,22 +16,27 @@ from torch.autograd.function import once_differentiable
 from antkit.model.workspace import Workspace
 
 
+def _side_by_side(weight: torch.Tensor) -> torch.Tensor:
+    """The K experts' (in, dim) matrices as one (in, K * dim) matrix: x W_k for every k in one product."""
+    experts, in_dim, dim = weight.shape
+    return weight.permute(1, 0, 2).reshape(in_dim, experts * dim)
+
+
 class MixedExperts(torch.autograd.Function):
     """``inputs`` (K, N, in): each expert's own input, or (N, in): one input for all experts; ``weight`` (K, in,
-    dim); ``gates`` (N, K) -> (N, dim). The products run in the inputs' and weight's dtype (bfloat16 with ``precision: bfloat16``), the mixing in the
-    gates'."""
+    dim); ``gates`` (N, K) -> (N, dim). The products run in the inputs' and weight's dtype (bfloat16 with
+    ``precision: bfloat16``), the mixing in the gates'."""
 
     @staticmethod
     def forward(ctx, inputs: torch.Tensor, weight: torch.Tensor, gates: torch.Tensor, workspace: Workspace):
-        experts, in_dim, dim = weight.shape
+        experts, _, dim = weight.shape
         items = gates.shape[0]
         if inputs.dim() == 3:  # one product per expert: (K, N, dim), read item-major below
             outputs = workspace.take("experts", (experts, items, dim), weight.dtype, weight.device)
             by_item = torch.bmm(inputs, weight, out=outputs).transpose(0, 1)
         else:  # all experts in one product: (N, K * dim), item-major already
             outputs = workspace.take("experts", (items, experts * dim), weight.dtype, weight.device)
-            stacked = weight.permute(1, 0, 2).reshape(in_dim, experts * dim)
-            by_item = torch.mm(inputs, stacked, out=outputs).view(items, experts, dim)
+            by_item = torch.mm(inputs, _side_by_side(weight), out=outputs).view(items, experts, dim)
         by_item = by_item.to(gates.dtype)
         # sum_k g_k E_k for every item: one batched (1 x K) @ (K x dim) product over the items, forward and
         # backward faster than a broadcast product and a sum (einsum runs it as N separate products)
@@ -62,7 +67,7 @@ class MixedExperts(torch.autograd.Function):
         else:
             flat = grad_by_item.view(items, experts * dim)
             if ctx.needs_input_grad[0]:
-                grad_inputs = torch.mm(flat, weight.permute(1, 0, 2).reshape(in_dim, experts * dim).t())
+                grad_inputs = torch.mm(flat, _side_by_side(weight).t())
             if ctx.needs_input_grad[1]:
                 grad_weight = torch.mm(inputs.t(), flat).view(in_dim, experts, dim).permute(1, 0, 2)
         return grad_inputs, grad_weight, grad_gates, None
