@@ -66,6 +66,11 @@ CASES = [
      broken("    price:\n      encoder: {name: sinusoidal_price, dim: 8}\n      adaptor: {name: moe, experts: 2, "
             "expert: linear, dropout: 0.0}\n", "").replace("{name: finetune}}", "{name: finetune}, modalities: [text, price]}"),
      ["arms.1.modalities", "'price' is not one of the model's modalities (text, image)"], ["Value error"], None),
+    ("relearn-keeps-an-adaptor-the-arm-lacks",
+     broken("{label: relearn, strategy: {name: relearn}}",
+            "{label: relearn, strategy: {name: relearn, keep_adaptors: [image]}, modalities: [text]}"),
+     ["line 24", "arms.0.strategy.keep_adaptors", "'image' is not one of this arm's modalities (text)"],
+     ["Value error"], None),
     ("bad-device", broken("arms:\n", "device: gpu0\narms:\n"),
      ["line 23", "device", "'gpu0'", "a torch device name"], ["Value error"], None),
     ("arm-modality-unknown", broken("{name: finetune}}", "{name: finetune}, modalities: [txt]}"),

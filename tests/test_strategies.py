@@ -96,6 +96,25 @@ def test_finetune_keeps_everything_and_freezes_sequence_and_positions(registry, 
             assert parameter.requires_grad, name
 
 
+def test_relearn_keep_adaptors_keeps_those_modalities_pretrained(registry, recipe):
+    """keep_adaptors: [image] keeps (and tunes) the pre-trained image adaptor; the other adaptors, the fusion
+    and the positions are re-initialised, the sequence layers still frozen."""
+    from antkit.components.strategies import Relearn, RelearnConfig
+
+    pretrained = pretrained_state(registry, recipe)
+    model = fresh(registry, recipe)
+    Relearn(RelearnConfig(keep_adaptors=["image"])).prepare(model, pretrained)
+    kept = [name for name, _ in model.named_parameters() if name.startswith("item_tower.adaptors.image.")]
+    assert kept and any(n.startswith("item_tower.adaptors.text.") for n, _ in model.named_parameters())
+    for name, parameter in model.named_parameters():
+        if name in kept:
+            assert torch.equal(parameter, pretrained[name]) and parameter.requires_grad, name
+        elif is_position(name) or is_item_side(name):
+            assert not torch.equal(parameter, pretrained[name]) and parameter.requires_grad, name
+        elif is_sequence(name):
+            assert torch.equal(parameter, pretrained[name]) and not parameter.requires_grad, name
+
+
 def test_scratch_loads_nothing(registry, recipe):
     """scratch: uses no pre-training; prepare leaves the fresh model as it was, all trainable."""
     pretrained = pretrained_state(registry, recipe)

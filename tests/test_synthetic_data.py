@@ -83,6 +83,22 @@ def test_rename_keeps_the_grouping_under_other_names():
     assert generate("office", 0, SMALL).interactions == office.interactions
 
 
+def test_scatter_names_a_random_series_beside_the_kind(office):
+    """With words="scatter" family 1's nouns are regroup's twelve, drawn per item regardless of colour and tier;
+    the kind word, the rest of the text, prices, pictures and interactions are regroup's."""
+    scatter = generate("office", 0, WorldSettings(users=200, items_per_cell=1, words="scatter"))
+    cells = [(colour, tier) for kind in range(KINDS) for colour in range(len(COLORS)) for tier in range(3)]
+    series = {}
+    for cell, words, regrouped in zip(cells, product_words(scatter), product_words(office)):
+        assert words.split(" ")[1] == regrouped.split(" ")[1]
+        series.setdefault(cell, set()).add(words.split(" ")[0])
+    assert set().union(*series.values()) == {words.split(" ")[0] for words in product_words(office)}
+    assert all(len(nouns) > 3 for nouns in series.values())
+    assert [t.rsplit(" ", 2)[0] for t in scatter.items["text"]] == [t.rsplit(" ", 2)[0] for t in office.items["text"]]
+    assert scatter.items["price"] == office.items["price"] and scatter.items["images"] == office.items["images"]
+    assert scatter.interactions == office.interactions
+
+
 def test_item_counts_and_interactions(office):
     """24 kinds x 4 colours x 3 tiers x items_per_cell items; interactions refer to them, in time order."""
     assert len(office.items["item_id"]) == KINDS * len(COLORS) * 3 * SMALL.items_per_cell
@@ -143,7 +159,7 @@ def test_rename_is_the_earlier_world_exactly(name, expected):
 
 
 def test_an_unknown_world_is_refused():
-    with pytest.raises(ValueError, match="words must be one of regroup, rename, not 'Regroup'"):
+    with pytest.raises(ValueError, match="words must be one of regroup, rename, scatter, not 'Regroup'"):
         generate("office", 0, WorldSettings(users=5, words="Regroup"))
 
 

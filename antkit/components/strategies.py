@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import Field
 
 from antkit.components.base import ComponentConfig, Strategy
 from antkit.model.init import init_weights
 from antkit.plugins import hookimpl
+from antkit.recipe.schema import MODALITIES, Unique
 
 
 def _freeze(modules) -> None:
@@ -28,6 +31,9 @@ class TransferConfig(ComponentConfig):
 
 class RelearnConfig(TransferConfig):
     reset_positions: bool = Field(True, description="re-initialise the position embedding too (as ANT does)")
+    keep_adaptors: Annotated[list[Literal[MODALITIES]], Unique] = Field(
+        default_factory=list, description="modalities whose pre-trained adaptors are kept and tuned instead of "
+        "re-initialised (partial re-learning, an ablation; ANT keeps none)")
 
 
 class Relearn(Strategy):
@@ -43,7 +49,7 @@ class Relearn(Strategy):
             for module in model.backbone.position_modules():
                 module.apply(init_weights)
         if model.item_tower is not None:
-            model.item_tower.reset_parameters()
+            model.item_tower.reset_parameters(keep=self.config.keep_adaptors)
         if self.config.freeze_sequence:
             _freeze(model.backbone.sequence_modules())
 

@@ -36,7 +36,8 @@ class SyntheticConfig(ComponentConfig):
     missing_price: float = Field(0.1, ge=0, le=1)
     words: Literal[synthetic.WORDS] = Field(
         "regroup", description="how the item words of office/sports/pets differ from kitchen/garden/toys's: 'regroup' "
-        "(their product words name collections, not kinds) or 'rename' (the same words name other kinds)")
+        "(their product words name collections, not kinds), 'rename' (the same words name other kinds) or 'scatter' "
+        "(their product words name a random series per item)")
 
 
 class SyntheticSource(DataSource):

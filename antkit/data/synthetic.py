@@ -15,14 +15,15 @@ What differs, in two families of domains (``look`` 0 and 1):
   ...) and family 0's product words name the item's *collection* (its colour and price tier): an item side
   learned on family 0 groups family 1's items by collection, confidently and wrongly. With ``words="rename"``
   family 1 names each kind with another of family 0's words instead: the grouping carries over, only the
-  names are wrong. In both, the drawings and the tier words and backgrounds are re-assigned;
+  names are wrong. With ``words="scatter"`` family 0's words name an arbitrary *series* per item (drawn at
+  random, unrelated to kind, colour and tier) beside the kind word: the pre-trained grouping is noise. In all, the drawings and the tier words and backgrounds are re-assigned;
 - which attribute users stick to: colour in family 0; price tier in family 1, where users also avoid the
   colour they just bought.
 So the pre-trained item side is misleading on the other family (naive transfer, fine-tuning it, can hurt),
 while the sequence layers stay useful: the situation ANT's re-learning is designed for.
 
 Items carry generated text ("<brand> <tier word> <colour> <noun>", in family 1 with "regroup"
-"<brand> <tier word> <colour> <collection noun> <kind word>"), a 32x32 PNG picture (the kind's
+"<brand> <tier word> <colour> <collection noun> <kind word>", with "scatter" the series noun in its place), a 32x32 PNG picture (the kind's
 drawing in the item's colour, on a background set by its price tier) and a price; some items miss their
 picture or price.
 """
@@ -41,7 +42,7 @@ VERSION = 10  # bump whenever the generated data changes, so caches are rebuilt
 KINDS = 24
 NOUNS = ("holder", "organizer", "case", "stand", "kit", "set", "pack", "bag", "box", "tray", "rack", "cover",
          "basket", "bottle", "mat", "lamp", "clip", "hook", "pad", "jar", "brush", "bin", "strap", "shelf")
-WORDS = ("regroup", "rename")  # the two worlds: see the module docstring
+WORDS = ("regroup", "rename", "scatter")  # the worlds: see the module docstring
 KIND_WORDS = ("folder", "binder", "stapler", "ruler", "marker", "pen", "tape", "glue", "lock", "rope", "ball", "glove",
               "helmet", "sock", "towel", "whistle", "net", "cap", "vest", "belt", "bell", "fan", "clock", "mirror")
 COLORS = {"red": (200, 40, 40), "blue": (40, 70, 200), "green": (40, 160, 60), "black": (25, 25, 25)}
@@ -141,6 +142,7 @@ def generate(name: str, seed: int, settings: WorldSettings = WorldSettings()) ->
     role = np.roll(assignment.permutation(KINDS), 7 * spec.look)  # kind -> noun and drawing
     tier_look = np.roll(assignment.permutation(3), spec.look)  # tier -> tier word and background
 
+    series = np.random.default_rng([seed, 2000, sorted(DOMAINS).index(name)])  # "scatter": apart from the rest
     colors = list(COLORS)
     items: dict[str, list] = {"item_id": [], "text": [], "price": [], "images": []}
     attributes = []  # (kind, colour index, tier) per item
@@ -152,6 +154,9 @@ def generate(name: str, seed: int, settings: WorldSettings = WorldSettings()) ->
                     product = NOUNS[role[kind]]
                     if spec.look == 1 and settings.words == "regroup":
                         collection = role[KINDS // 2 + 4 * tier + color_index]  # one per (tier, colour)
+                        product = f"{NOUNS[collection]} {KIND_WORDS[kind]}"
+                    elif spec.look == 1 and settings.words == "scatter":
+                        collection = role[KINDS // 2 + int(series.integers(12))]  # the same 12 nouns, at random
                         product = f"{NOUNS[collection]} {KIND_WORDS[kind]}"
                     words = [brand, TIER_WORDS[tier_look[tier]][rng.integers(2)], color, product]
                     price = spec.price_scale * (1.0, 2.5, 6.0)[tier] * float(np.exp(rng.normal(0, 0.25)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import torch
 from torch import nn
 
@@ -39,7 +41,9 @@ class ItemTower(nn.Module):
         adapted = self.adapt(catalogue)
         return self.fusion(adapted, catalogue.present), adapted
 
-    def reset_parameters(self) -> None:
-        for adaptor in self.adaptors.values():
-            adaptor.reset_parameters()
+    def reset_parameters(self, keep: Collection[str] = ()) -> None:
+        """Re-initialise the fusion and every adaptor but those of the modalities in ``keep``."""
+        for modality, adaptor in self.adaptors.items():
+            if modality not in keep:
+                adaptor.reset_parameters()
         self.fusion.reset_parameters()
