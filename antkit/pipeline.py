@@ -204,7 +204,8 @@ class Run:
         test_seconds = time.perf_counter() - evaluated
         other = evaluate(model, catalogue, test, ev.ks, not ev.exclude_history, ev.batch_size, self.context, table)
         stored = {
-            "fingerprint": fingerprint, "label": arm.label, "strategy": arm.strategy.name, "items": arm.items,
+            "fingerprint": fingerprint, "label": arm.label, "strategy": arm.strategy.name,
+            "strategy_settings": arm.strategy.changed_settings(), "items": arm.items,
             "modalities": [] if arm.items == "ids" else modalities,
             "valid": result.best_metrics, "test": tested.metrics, "test_standard_errors": tested.standard_errors,
             ("test_unmasked" if ev.exclude_history else "test_masked"): other,

@@ -146,6 +146,23 @@ def test_overrides_apply_to_a_recipe_given_as_a_dict_or_a_validated_recipe(tiny_
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_an_ablation_of_relearn_is_shown_as_one_and_not_taken_for_ant(tiny_recipe_path, tmp_path):
+    """A relearn arm with changed settings, listed first, is neither the report's ANT arm nor a baseline; the
+    table shows its settings."""
+    arms = ["arms=[{label: keep text, strategy: {name: relearn, keep_adaptors: [text]}}, "
+            "{label: ANT, strategy: {name: relearn}}, {label: scratch, strategy: {name: scratch}}]"]
+    results = antkit.run(tiny_recipe_path, tmp_path / "run", arms + ["adapt.epochs=1"])
+    summary = results.summaries()["office"]
+    assert (summary.relearn, summary.scratch) == ("ANT", "scratch")
+    assert set(summary.best_baseline.values()) == {"scratch"}
+    stored = results.targets["office"]
+    assert stored["keep text"]["strategy_settings"] == {"keep_adaptors": ["text"]}
+    assert stored["ANT"]["strategy_settings"] == {}
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "| keep text | relearn (keep_adaptors: [text]) | content |" in report and "| ANT | relearn | content |" in report
+
+
 def test_arm_labels_with_brackets_are_shown_as_written(tiny_recipe_path, tmp_path):
     """Labels are plain text, not console markup: "[text]" stays, "[/x]" does not break the run."""
     arms = "arms=[{label: 'ANT [text]', strategy: {name: scratch}}, {label: 'scratch [/x]', strategy: {name: scratch}}]"

@@ -13,7 +13,7 @@ from antkit.data.splits import evaluation_set
 from antkit.evaluation.evaluate import evaluate, evaluate_domains, evaluate_with_errors
 from antkit.model.build import build_model
 from antkit.recipe import validate_recipe
-from antkit.report.analysis import paired_comparison, summarise, verdict
+from antkit.report.analysis import first_arm, paired_comparison, strategy_label, summarise, verdict
 
 
 def _small_model_and_cases(registry, tiny_recipe_path, n_items=30, users=50):
@@ -95,6 +95,19 @@ def test_paired_errors_are_used_in_the_verdict():
     assert "paired over users: beyond the noise" in verdict(summary)
     other = summarise(arms, {**comparison, "scratch": "another arm"})
     assert not other.paired and "within the noise" in verdict(other)
+
+
+def test_the_strategy_as_published_is_preferred_over_its_ablations():
+    """first_arm takes an arm without changed settings (older results have none recorded), then a content arm;
+    strategy_label shows the changed settings as a recipe writes them."""
+    ablation = {**_arm("relearn", 0.6, 0.4), "strategy_settings": {"keep_adaptors": ["text"], "reset_positions": False}}
+    older = _arm("relearn", 0.5, 0.3)
+    transductive = {**_arm("relearn", 0.5, 0.3), "items": "content+ids", "strategy_settings": {}}
+    assert first_arm({"a": ablation, "b": older}, "relearn") == "b"
+    assert first_arm({"a": ablation, "t": transductive}, "relearn") == "t"
+    assert first_arm({"a": ablation}, "relearn") == "a" and first_arm({"a": ablation}, "scratch") is None
+    assert strategy_label(ablation) == "relearn (keep_adaptors: [text], reset_positions: false)"
+    assert strategy_label(older) == "relearn" == strategy_label(transductive)
 
 
 def _arm(strategy, recall, ndcg, error=None):

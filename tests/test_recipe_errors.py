@@ -69,7 +69,7 @@ CASES = [
     ("relearn-keeps-an-adaptor-the-arm-lacks",
      broken("{label: relearn, strategy: {name: relearn}}",
             "{label: relearn, strategy: {name: relearn, keep_adaptors: [image]}, modalities: [text]}"),
-     ["line 24", "arms.0.strategy.keep_adaptors", "'image' is not one of this arm's modalities (text)"],
+     ["line 24", "arms.0.strategy.keep_adaptors", "'image' is not among the modalities this arm uses (text)"],
      ["Value error"], None),
     ("bad-device", broken("arms:\n", "device: gpu0\narms:\n"),
      ["line 23", "device", "'gpu0'", "a torch device name"], ["Value error"], None),

@@ -115,6 +115,17 @@ def test_relearn_keep_adaptors_keeps_those_modalities_pretrained(registry, recip
             assert torch.equal(parameter, pretrained[name]) and not parameter.requires_grad, name
 
 
+def test_keep_adaptors_is_dumped_only_when_used():
+    """keep_adaptors came after the first release: at its default a relearn arm dumps (and so fingerprints) as
+    before, so earlier run folders are still reused and resumed."""
+    from antkit.components.strategies import RelearnConfig
+
+    assert RelearnConfig().model_dump() == {"freeze_sequence": True, "reset_positions": True}
+    assert RelearnConfig(keep_adaptors=["image"]).model_dump()["keep_adaptors"] == ("image",)
+    assert RelearnConfig(keep_adaptors=["image"]).changed_settings() == {"keep_adaptors": ["image"]}
+    assert RelearnConfig().changed_settings() == {}
+
+
 def test_scratch_loads_nothing(registry, recipe):
     """scratch: uses no pre-training; prepare leaves the fresh model as it was, all trainable."""
     pretrained = pretrained_state(registry, recipe)

@@ -27,6 +27,13 @@ class ComponentConfig(Settings):
     the recipes that now dump them (checkpoint checks, resume and reuse fingerprints).
     """
 
+    def changed_settings(self) -> dict:
+        """The settings (JSON values) that differ from the component's defaults; ``name`` (which a recipe's
+        config carries) is not a setting."""
+        named = {"name": self.name} if "name" in type(self).model_fields else {}
+        defaults = type(self).model_validate(named).model_dump(mode="json")
+        return {k: v for k, v in self.model_dump(mode="json").items() if k != "name" and v != defaults.get(k)}
+
 
 class Component:
     """What every component kind shares: a registered name, a config model, a description."""

@@ -30,10 +30,11 @@ class TransferConfig(ComponentConfig):
 
 
 class RelearnConfig(TransferConfig):
+    added_later = ("keep_adaptors",)
     reset_positions: bool = Field(True, description="re-initialise the position embedding too (as ANT does)")
-    keep_adaptors: Annotated[list[Literal[MODALITIES]], Unique] = Field(
-        default_factory=list, description="modalities whose pre-trained adaptors are kept and tuned instead of "
-        "re-initialised (partial re-learning, an ablation; ANT keeps none)")
+    keep_adaptors: Annotated[tuple[Literal[MODALITIES], ...], Unique] = Field(
+        (), description="modalities whose pre-trained adaptors are kept and tuned instead of re-initialised "
+        "(partial re-learning, an ablation; ANT keeps none)")
 
 
 class Relearn(Strategy):

@@ -59,11 +59,12 @@ def cross_checks(recipe: BaseModel, registry: Registry) -> list[Problem]:
                 problems.append(Problem(("arms", index, "modalities"), f"'{modality}' is not one of the model's "
                                         f"modalities ({', '.join(configured)}); configure it under model.modalities",
                                         (("model", "modalities"),)))
+        used = arm.modality_set(configured)
         for modality in getattr(arm.strategy, "keep_adaptors", ()):  # relearn's partial re-learning
-            if modality not in arm.modality_set(configured):
-                problems.append(Problem(("arms", index, "strategy", "keep_adaptors"), f"'{modality}' is not one of "
-                                        f"this arm's modalities ({', '.join(arm.modality_set(configured))}), so it "
-                                        "has no adaptor to keep", (("model", "modalities"), ("arms", index, "modalities"))))
+            if modality not in used:
+                problems.append(Problem(("arms", index, "strategy", "keep_adaptors"), f"'{modality}' is not among "
+                                        f"the modalities this arm uses ({', '.join(used)}), so it has no adaptor "
+                                        "to keep", (("model", "modalities"), ("arms", index, "modalities"))))
         if arm.modalities and arm.items == "ids":
             problems.append(Problem(("arms", index, "modalities"), "an ID-only arm ('items: ids') uses no "
                                     "modalities", (("arms", index, "items"),)))

@@ -29,10 +29,25 @@ class TargetSummary:
 
 
 def first_arm(arms: dict[str, dict], strategy: str) -> str | None:
-    """The label of the first arm with ``strategy``, a content arm if there is one."""
+    """The label of the first arm with ``strategy``: one with the strategy's own settings (not an ablation of it)
+    if there is one, among those a content arm if there is one."""
     matching = [label for label, arm in arms.items() if arm["strategy"] == strategy]
-    content = [label for label in matching if arms[label]["items"] == "content"]
-    return (content or matching or [None])[0]
+    return min(matching, key=lambda label: (bool(arms[label].get("strategy_settings")),
+                                            arms[label]["items"] != "content"), default=None)
+
+
+def strategy_label(arm: dict) -> str:
+    """An arm's strategy as the report shows it: its name, and the settings changed from the strategy's own."""
+    changed = arm.get("strategy_settings") or {}
+    settings = ", ".join(f"{key}: {_as_yaml(value)}" for key, value in changed.items())
+    return f"{arm['strategy']} ({settings})" if settings else arm["strategy"]
+
+
+def _as_yaml(value) -> str:
+    """A JSON value as a recipe would write it: [image, price], false, 0.5."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_as_yaml(v) for v in value) + "]"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def top_labels(values: dict[str, float]) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from antkit.provenance import describe
-from antkit.report.analysis import LABELS, METRICS, gain_line, protocol_label, verdict
+from antkit.report.analysis import LABELS, METRICS, gain_line, protocol_label, strategy_label, verdict
 
 
 def render_markdown(results) -> str:
@@ -17,7 +17,7 @@ def render_markdown(results) -> str:
                   "|---|---|---|" + "---:|" * (len(METRICS) + 3)]
         for label, arm in arms.items():
             cells = [f"**{arm['test'][m]:.4f}**" if label in summary.best[m] else f"{arm['test'][m]:.4f}" for m in METRICS]
-            lines.append(f"| {label} | {arm['strategy']} | {arm['items']} | " + " | ".join(cells)
+            lines.append(f"| {label} | {strategy_label(arm)} | {arm['items']} | " + " | ".join(cells)
                          + f" | {arm['valid']['ndcg@10']:.4f} | {arm['epochs']} | {arm['seconds']:.1f} |")
         lines += ["", f"- {verdict(summary)}"]
         if summary.gains:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from antkit.report.analysis import METRICS, gain_line, verdict
+from antkit.report.analysis import METRICS, gain_line, strategy_label, verdict
 
 SHORT = {"recall@10": "R@10", "ndcg@10": "N@10", "recall@50": "R@50", "ndcg@50": "N@50"}
 
@@ -27,7 +27,7 @@ def target_tables(results) -> list[tuple[Table, list[str]]]:
                 f"[bold green]★{arm['test'][m]:.4f}[/]" if label in summary.best[m] else f"{arm['test'][m]:.4f}"
                 for m in METRICS
             ]
-            table.add_row(escape(label), arm["strategy"], arm["items"], *cells, str(arm["epochs"]), f"{arm['seconds']:.0f}")
+            table.add_row(escape(label), escape(strategy_label(arm)), arm["items"], *cells, str(arm["epochs"]), f"{arm['seconds']:.0f}")
         notes = [verdict(summary)]
         if summary.gains:
             notes.append(gain_line(summary))
