@@ -98,6 +98,8 @@ def test_missing_protocol_and_folder_as_out_are_clear_errors(tmp_path, cli_error
     (lambda r: r["targets"]["office"]["ANT"].update(seconds="10"), "targets.office.ANT.seconds is '10', not a finite"),
     (lambda r: r["targets"]["office"]["ANT"].update(train_seconds=None), "targets.office.ANT.train_seconds is None"),
     (lambda r: r["targets"]["office"]["ANT"].pop("items"), "targets.office.ANT has no strategy and items (strings)"),
+    (lambda r: r["targets"]["office"]["ANT"].update(strategy_settings="keep"),
+     "targets.office.ANT.strategy_settings is not a table of settings"),
 ])
 def test_results_of_another_shape_name_the_field(tmp_path, cli_error, damage, problem):
     """One check of a results.json (shared with compare and hub push): a clear error, never a traceback."""

@@ -88,6 +88,8 @@ def _shape_problem(results: dict) -> str | None:
             where = f"targets.{target}.{label}"
             if not isinstance(arm, dict) or not all(isinstance(arm.get(key), str) for key in ("strategy", "items")):
                 return f"{where} has no strategy and items (strings)"
+            if not isinstance(arm.get("strategy_settings", {}), dict):
+                return f"{where}.strategy_settings is not a table of settings"
             if not isinstance(arm.get("test"), dict) or not all(m in arm["test"] for m in HEADLINE):
                 return f"{where}.test lacks {' or '.join(HEADLINE)}"
             for key in [key for key in METRIC_TABLES if key in arm]:
