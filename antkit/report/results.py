@@ -13,9 +13,9 @@ from antkit.report.analysis import HEADLINE, summarise
 from antkit.report.chart import render_chart
 from antkit.report.markdown import render_markdown
 
-RESULT_FIELDS = ("strategy", "strategy_settings", "items", "modalities", "valid", "test", "test_standard_errors", "test_unmasked",
-                 "test_masked", "best_epoch", "epochs", "train_seconds", "prefixes_per_second", "test_users_per_second",
-                 "seconds", "trainable_parameters")
+RESULT_FIELDS = ("strategy", "strategy_settings", "items", "modalities", "valid", "test", "test_standard_errors",
+                 "test_unmasked", "test_masked", "best_epoch", "epochs", "train_seconds", "prefixes_per_second",
+                 "test_users_per_second", "seconds", "trainable_parameters")
 METRIC_TABLES = ("valid", "test", "test_standard_errors", "test_unmasked", "test_masked")  # metric -> number
 
 

@@ -27,7 +27,8 @@ def target_tables(results) -> list[tuple[Table, list[str]]]:
                 f"[bold green]★{arm['test'][m]:.4f}[/]" if label in summary.best[m] else f"{arm['test'][m]:.4f}"
                 for m in METRICS
             ]
-            table.add_row(escape(label), escape(strategy_label(arm)), arm["items"], *cells, str(arm["epochs"]), f"{arm['seconds']:.0f}")
+            table.add_row(escape(label), escape(strategy_label(arm)), arm["items"], *cells, str(arm["epochs"]),
+                          f"{arm['seconds']:.0f}")
         notes = [verdict(summary)]
         if summary.gains:
             notes.append(gain_line(summary))
